@@ -1,3 +1,7 @@
-export { evalNumericalGradient, evalNumericalGradientArray, type NumericalGradientOptions } from './numerical';
+export {
+  evalNumericalGradient,
+  evalNumericalGradientArray,
+  type NumericalGradientOptions,
+} from './numerical';
 export { relError } from './rel-error';
-export { gradCheckSparse, type SparseCheck, type GradCheckSparseOptions } from './sparse';
+export { type GradCheckSparseOptions, gradCheckSparse, type SparseCheck } from './sparse';

@@ -42,7 +42,11 @@ export function checkShape(
   }
   if (!ok) {
     const pattern = `[${expected.map(String).join(', ')}]`;
-    throw new ShapeError(fn, arg, `has shape ${formatShape(x.shape)}, expected ${pattern}${why ? ` ${why}` : ''}`);
+    throw new ShapeError(
+      fn,
+      arg,
+      `has shape ${formatShape(x.shape)}, expected ${pattern}${why ? ` ${why}` : ''}`,
+    );
   }
   return bound;
 }
@@ -94,13 +98,23 @@ export interface NumberRule {
 
 /** Throws a ValueError unless `v` is a finite number obeying `rule`. */
 export function checkNumber(fn: string, arg: string, v: unknown, rule: NumberRule = {}): number {
-  const parts: string[] = [];
-  if (rule.integer) parts.push('an integer');
-  else parts.push('a finite number');
-  if (rule.min !== undefined) parts.push(`>= ${rule.min}`);
-  if (rule.greaterThan !== undefined) parts.push(`> ${rule.greaterThan}`);
-  if (rule.max !== undefined) parts.push(`<= ${rule.max}`);
-  if (rule.lessThan !== undefined) parts.push(`< ${rule.lessThan}`);
+  const lower =
+    rule.min !== undefined
+      ? { bracket: '[', op: '>=', v: rule.min }
+      : rule.greaterThan !== undefined
+        ? { bracket: '(', op: '>', v: rule.greaterThan }
+        : null;
+  const upper =
+    rule.max !== undefined
+      ? { bracket: ']', op: '<=', v: rule.max }
+      : rule.lessThan !== undefined
+        ? { bracket: ')', op: '<', v: rule.lessThan }
+        : null;
+  // "a finite number in (0, 1]" when bounded on both sides, "an integer >= 1" when on one.
+  let expected = rule.integer ? 'an integer' : 'a finite number';
+  if (lower && upper) expected += ` in ${lower.bracket}${lower.v}, ${upper.v}${upper.bracket}`;
+  else if (lower) expected += ` ${lower.op} ${lower.v}`;
+  else if (upper) expected += ` ${upper.op} ${upper.v}`;
   const ok =
     typeof v === 'number' &&
     Number.isFinite(v) &&
@@ -109,14 +123,18 @@ export function checkNumber(fn: string, arg: string, v: unknown, rule: NumberRul
     (rule.greaterThan === undefined || v > rule.greaterThan) &&
     (rule.max === undefined || v <= rule.max) &&
     (rule.lessThan === undefined || v < rule.lessThan);
-  if (!ok) throw new ValueError(fn, arg, `must be ${parts.join(' ')}, got ${describe(v)}`);
+  if (!ok) throw new ValueError(fn, arg, `must be ${expected}, got ${describe(v)}`);
   return v as number;
 }
 
 /** Throws a ValueError unless `v` is one of `options`. */
 export function checkOneOf<T extends string>(fn: string, arg: string, v: unknown, options: readonly T[]): T {
   if (!options.includes(v as T)) {
-    throw new ValueError(fn, arg, `must be one of ${options.map((o) => `'${o}'`).join(', ')}, got ${describe(v)}`);
+    throw new ValueError(
+      fn,
+      arg,
+      `must be one of ${options.map((o) => `'${o}'`).join(', ')}, got ${describe(v)}`,
+    );
   }
   return v as T;
 }
@@ -139,7 +157,11 @@ export function checkLabels(fn: string, arg: string, y: unknown, n: number, numC
   for (let i = 0; i < n; i++) {
     const c = labels[i];
     if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
-      throw new ValueError(fn, arg, `[${i}] is ${describe(c)}, expected an integer label in [0, ${numClasses})`);
+      throw new ValueError(
+        fn,
+        `${arg}[${i}]`,
+        `is ${describe(c)}, expected an integer label in [0, ${numClasses})`,
+      );
     }
   }
   return labels;

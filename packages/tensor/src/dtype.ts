@@ -1,3 +1,5 @@
+import { DTypeError, ValueError } from './errors';
+
 /** The element types a Tensor can hold: float64 for gradient checks, float32 for speed. */
 export type DType = 'float32' | 'float64';
 
@@ -8,7 +10,12 @@ export const DTYPES: readonly DType[] = ['float32', 'float64'];
 
 /** A zero-filled typed array of `dtype` with `length` elements. */
 export function allocate(dtype: DType, length: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+  if (!Number.isInteger(length) || length < 0) {
+    throw new ValueError('allocate', 'length', `must be a non-negative integer, got ${String(length)}`);
+  }
+  if (dtype === 'float32') return new Float32Array(length);
+  if (dtype === 'float64') return new Float64Array(length);
+  throw badDType('allocate', dtype);
 }
 
 /** The dtype of a typed array, or undefined if it is not a Float32Array / Float64Array. */
@@ -20,5 +27,12 @@ export function dtypeOf(data: unknown): DType | undefined {
 
 /** Bytes per element. */
 export function bytesPerElement(dtype: DType): number {
-  return dtype === 'float32' ? 4 : 8;
+  if (dtype === 'float32') return 4;
+  if (dtype === 'float64') return 8;
+  throw badDType('bytesPerElement', dtype);
+}
+
+function badDType(fn: string, dtype: unknown): DTypeError {
+  const got = typeof dtype === 'string' ? `'${dtype}'` : String(dtype);
+  return new DTypeError(fn, 'dtype', `must be 'float32' or 'float64', got ${got}`);
 }

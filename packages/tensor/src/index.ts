@@ -1,22 +1,91 @@
-export { Tensor, type NestedArray } from './tensor';
-export { type DType, type FloatArray, DTYPES, allocate, dtypeOf, bytesPerElement } from './dtype';
-export { sizeOf, stridesOf, formatShape, shapesEqual } from './shape';
-export { BackpropError, ShapeError, DTypeError, ValueError, FormatError } from './errors';
 export {
-  checkTensor,
-  checkShape,
-  checkRank,
-  checkSameDType,
   checkDType,
+  checkLabels,
   checkNumber,
   checkOneOf,
-  checkLabels,
-  describe,
+  checkRank,
+  checkSameDType,
+  checkShape,
+  checkTensor,
   type DimSpec,
-  type NumberRule,
+  describe,
   type Labels,
+  type NumberRule,
 } from './check';
-export { Rng, type RngState } from './rng';
-export { tensor, zeros, ones, full, linspace, arange, randn, rand, type TensorOptions, type RandomOptions } from './create';
-export { gemm, setGemmBackend, getGemmBackend, type GemmOptions, type GemmBackend } from './kernels/gemm';
+export {
+  arange,
+  full,
+  linspace,
+  ones,
+  type RandomOptions,
+  rand,
+  randn,
+  type TensorOptions,
+  tensor,
+  zeros,
+} from './create';
+export { allocate, bytesPerElement, DTYPES, type DType, dtypeOf, type FloatArray } from './dtype';
+export { BackpropError, DTypeError, FormatError, ShapeError, ValueError } from './errors';
+export { readSafetensors, type Safetensors, writeSafetensors } from './io/safetensors';
+export {
+  type GemmBackend,
+  type GemmInfo,
+  type GemmOptions,
+  gemm,
+  gemmInfo,
+  getGemmBackend,
+  getGemmThreads,
+  setGemmBackend,
+  setGemmThreads,
+  setGemmThreadThreshold,
+} from './kernels/gemm';
+export { broadcastShapes, broadcastStrides } from './ops/broadcast';
+export {
+  abs,
+  add,
+  div,
+  equal,
+  exp,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  type Operand,
+  pow,
+  sqrt,
+  square,
+  sub,
+  where,
+} from './ops/elementwise';
+export {
+  type ConvGeometry,
+  type ConvGeometryNames,
+  col2im,
+  col2imImage,
+  convGeometry,
+  type Im2colOptions,
+  im2col,
+  im2colImage,
+} from './ops/im2col';
 export { matmul } from './ops/matmul';
+export { pad } from './ops/pad';
+export {
+  type Axis,
+  argmax,
+  argmin,
+  max,
+  mean,
+  min,
+  normalizeAxes,
+  type ReduceOptions,
+  sum,
+  variance,
+} from './ops/reduce';
+export { Rng, type RngState } from './rng';
+export { formatShape, shapesEqual, sizeOf, stridesOf } from './shape';
+export { type NestedArray, Tensor } from './tensor';

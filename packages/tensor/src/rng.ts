@@ -60,13 +60,17 @@ export class Rng {
     return (hi * 67108864 + lo) / 9007199254740992;
   }
 
-  /** Uniform double in [low, high). */
+  /** Uniform double in [low, high). @throws ValueError for non-finite bounds */
   uniform(low = 0, high = 1): number {
+    if (!Number.isFinite(low) || !Number.isFinite(high)) badRange('Rng.uniform', 'low, high', low, high);
     return low + (high - low) * this.next();
   }
 
-  /** Normal sample with the given mean and standard deviation. */
+  /** Normal sample with the given mean and standard deviation. @throws ValueError for a non-finite mean or std, or std < 0 */
   normal(mean = 0, std = 1): number {
+    if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
+      badNormal('Rng.normal', mean, std);
+    }
     if (this.spare !== null) {
       const z = this.spare;
       this.spare = null;
@@ -88,7 +92,11 @@ export class Rng {
   /** Uniform integer in [low, high) without modulo bias. */
   integer(low: number, high: number): number {
     if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || high - low > 2 ** 32) {
-      throw new ValueError('Rng.integer', 'low, high', `must be integers with low < high <= low + 2^32, got ${low}, ${high}`);
+      throw new ValueError(
+        'Rng.integer',
+        'low, high',
+        `must be integers with low < high <= low + 2^32, got ${low}, ${high}`,
+      );
     }
     const range = high - low;
     if (range === 2 ** 32) return low + this.nextUint32();
@@ -102,6 +110,7 @@ export class Rng {
 
   /** Shuffles `array` in place (Fisher-Yates) and returns it. */
   shuffle<T extends { length: number; [i: number]: unknown }>(array: T): T {
+    checkArrayLike('Rng.shuffle', 'array', array);
     for (let i = array.length - 1; i > 0; i--) {
       const j = this.integer(0, i + 1);
       const tmp = array[i];
@@ -113,6 +122,9 @@ export class Rng {
 
   /** A random permutation of 0..n-1. */
   permutation(n: number): Int32Array {
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) {
+      throw new ValueError('Rng.permutation', 'n', `must be a non-negative integer, got ${String(n)}`);
+    }
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     return this.shuffle(out);
@@ -120,7 +132,8 @@ export class Rng {
 
   /** `size` indices drawn uniformly from 0..n-1 with replacement (numpy's `choice(n, size)`). */
   choice(n: number, size: number): Int32Array {
-    if (!Number.isInteger(n) || n <= 0) throw new ValueError('Rng.choice', 'n', `must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new ValueError('Rng.choice', 'n', `must be a positive integer, got ${n}`);
     if (!Number.isInteger(size) || size < 0) {
       throw new ValueError('Rng.choice', 'size', `must be a non-negative integer, got ${size}`);
     }
@@ -131,11 +144,17 @@ export class Rng {
 
   /** Fills `out` with normal samples. */
   fillNormal(out: { length: number; [i: number]: number }, mean = 0, std = 1): void {
+    checkArrayLike('Rng.fillNormal', 'out', out);
+    if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
+      badNormal('Rng.fillNormal', mean, std);
+    }
     for (let i = 0; i < out.length; i++) out[i] = this.normal(mean, std);
   }
 
   /** Fills `out` with uniform samples in [low, high). */
   fillUniform(out: { length: number; [i: number]: number }, low = 0, high = 1): void {
+    checkArrayLike('Rng.fillUniform', 'out', out);
+    if (!Number.isFinite(low) || !Number.isFinite(high)) badRange('Rng.fillUniform', 'low, high', low, high);
     for (let i = 0; i < out.length; i++) out[i] = this.uniform(low, high);
   }
 
@@ -147,7 +166,12 @@ export class Rng {
   /** Restores a snapshot from `getState()`. */
   setState(state: RngState): void {
     const s = state?.s;
-    if (!Array.isArray(s) || s.length !== 4 || s.some((w) => !Number.isInteger(w)) || s.every((w) => w === 0)) {
+    if (
+      !Array.isArray(s) ||
+      s.length !== 4 ||
+      s.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff) ||
+      s.every((w) => w === 0)
+    ) {
       throw new ValueError('Rng.setState', 'state.s', 'must be four 32-bit integers, not all zero');
     }
     if (state.spareNormal !== null && typeof state.spareNormal !== 'number') {
@@ -163,6 +187,25 @@ export class Rng {
     r.setState(this.getState());
     return r;
   }
+}
+
+function checkArrayLike(fn: string, arg: string, v: unknown): void {
+  if (v === null || typeof v !== 'object' || typeof (v as { length?: unknown }).length !== 'number') {
+    throw new ValueError(fn, arg, `must be an array or typed array, got ${v === null ? 'null' : typeof v}`);
+  }
+}
+
+function badRange(fn: string, arg: string, low: unknown, high: unknown): never {
+  throw new ValueError(fn, arg, `must be finite numbers, got ${String(low)}, ${String(high)}`);
+}
+
+function badNormal(fn: string, mean: unknown, std: unknown): never {
+  const arg = Number.isFinite(mean) ? 'std' : 'mean';
+  const detail =
+    arg === 'mean'
+      ? `must be a finite number, got ${String(mean)}`
+      : `must be a finite number >= 0, got ${String(std)}`;
+  throw new ValueError(fn, arg, detail);
 }
 
 function rotl(x: number, k: number): number {

@@ -1,6 +1,6 @@
 // A Tensor is a typed array plus a shape: contiguous, row-major, no strides, no engine, no dispose.
 // Views (reshape, slice) share the typed array; everything else copies.
-import { allocate, type DType, type FloatArray, dtypeOf } from './dtype';
+import { allocate, type DType, dtypeOf, type FloatArray } from './dtype';
 import { DTypeError, ShapeError, ValueError } from './errors';
 import { formatShape, sizeOf, stridesOf } from './shape';
 
@@ -24,6 +24,13 @@ export class Tensor {
   constructor(data: FloatArray, shape: readonly number[]) {
     const dtype = dtypeOf(data);
     if (!dtype) throw new DTypeError('Tensor', 'data', 'must be a Float32Array or Float64Array');
+    if (!isShapeLike(shape)) {
+      throw new ShapeError(
+        'Tensor',
+        'shape',
+        `must be an array of non-negative integers, got ${kindOf(shape)}`,
+      );
+    }
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) {
         throw new ShapeError('Tensor', 'shape', `${formatShape(shape)} must hold non-negative integers`);
@@ -31,7 +38,11 @@ export class Tensor {
     }
     const size = sizeOf(shape);
     if (size !== data.length) {
-      throw new ShapeError('Tensor', 'shape', `${formatShape(shape)} holds ${size} elements, data has ${data.length}`);
+      throw new ShapeError(
+        'Tensor',
+        'shape',
+        `${formatShape(shape)} holds ${size} elements, data has ${data.length}`,
+      );
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);
@@ -46,6 +57,9 @@ export class Tensor {
 
   /** A view with a new shape (same data). One dimension may be -1 and is inferred. */
   reshape(shape: readonly number[]): Tensor {
+    if (!isShapeLike(shape)) {
+      throw new ShapeError('reshape', 'shape', `must be an array of integers, got ${kindOf(shape)}`);
+    }
     const infer = shape.indexOf(-1);
     if (infer !== shape.lastIndexOf(-1)) {
       throw new ShapeError('reshape', 'shape', `${formatShape(shape)} may hold at most one -1`);
@@ -75,6 +89,9 @@ export class Tensor {
   /** A copy with the axes reordered: `out.shape[i] = this.shape[axes[i]]`. */
   permute(axes: readonly number[]): Tensor {
     const n = this.ndim;
+    if (!Array.isArray(axes)) {
+      throw new ValueError('permute', 'axes', `must be an array of axes, got ${kindOf(axes)}`);
+    }
     const seen = new Set(axes);
     if (axes.length !== n || seen.size !== n || axes.some((a) => !Number.isInteger(a) || a < 0 || a >= n)) {
       throw new ValueError('permute', 'axes', `${formatShape(axes)} must be a permutation of 0..${n - 1}`);
@@ -107,10 +124,15 @@ export class Tensor {
 
   /** Rows `start` (inclusive) to `end` (exclusive) along the first axis, as a view (minibatches). */
   slice(start: number, end: number = this.shape[0]): Tensor {
-    if (this.ndim === 0) throw new ShapeError('slice', 'this', 'is a scalar; slice needs at least one dimension');
+    if (this.ndim === 0)
+      throw new ShapeError('slice', 'this', 'is a scalar; slice needs at least one dimension');
     const n = this.shape[0];
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
-      throw new ValueError('slice', 'start, end', `must satisfy 0 <= start <= end <= ${n}, got ${start}, ${end}`);
+      throw new ValueError(
+        'slice',
+        'start, end',
+        `must satisfy 0 <= start <= end <= ${n}, got ${start}, ${end}`,
+      );
     }
     const row = n === 0 ? 0 : this.size / n;
     return new Tensor(this.data.subarray(start * row, end * row), [end - start, ...this.shape.slice(1)]);
@@ -118,7 +140,11 @@ export class Tensor {
 
   /** A copy of the rows at `indices` along the first axis (repeats allowed), e.g. a sampled minibatch. */
   take(indices: ArrayLike<number>): Tensor {
-    if (this.ndim === 0) throw new ShapeError('take', 'this', 'is a scalar; take needs at least one dimension');
+    if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') {
+      throw new ValueError('take', 'indices', `must be an array of row indices, got ${kindOf(indices)}`);
+    }
+    if (this.ndim === 0)
+      throw new ShapeError('take', 'this', 'is a scalar; take needs at least one dimension');
     const n = this.shape[0];
     const row = n === 0 ? 0 : this.size / n;
     const out = allocate(this.dtype, indices.length * row);
@@ -150,7 +176,11 @@ export class Tensor {
   /** The element at a full index, e.g. `x.get(n, c, i, j)`. */
   get(...index: number[]): number {
     if (index.length !== this.ndim) {
-      throw new ValueError('get', 'index', `has ${index.length} entries, expected ${this.ndim} for shape ${formatShape(this.shape)}`);
+      throw new ValueError(
+        'get',
+        'index',
+        `has ${index.length} entries, expected ${this.ndim} for shape ${formatShape(this.shape)}`,
+      );
     }
     let offset = 0;
     for (let d = 0; d < index.length; d++) {
@@ -165,7 +195,8 @@ export class Tensor {
 
   /** The single value of a tensor with one element. */
   item(): number {
-    if (this.size !== 1) throw new ShapeError('item', 'this', `has shape ${formatShape(this.shape)}, expected one element`);
+    if (this.size !== 1)
+      throw new ShapeError('item', 'this', `has shape ${formatShape(this.shape)}, expected one element`);
     return this.data[0];
   }
 
@@ -187,6 +218,19 @@ export class Tensor {
   }
 }
 
+/** An array or typed array (what a shape may be given as). */
+function isShapeLike(v: unknown): v is readonly number[] {
+  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+}
+
+/** A short description of a bad argument (check.ts's `describe` imports this module, so it cannot be used here). */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return `'${v}'`;
+  return typeof v;
+}
+
 const EDGE = 3; // numpy's edgeitems
 const SUMMARY_THRESHOLD = 1000; // numpy's threshold
 
@@ -199,22 +243,11 @@ function formatNumber(v: number, decimals: number, integral: boolean): string {
 
 function formatTensor(t: Tensor): string {
   const summarise = t.size > SUMMARY_THRESHOLD;
-  const shown: number[] = [];
-  const finite = Array.from(t.data).filter(Number.isFinite);
-  const integral = finite.every(Number.isInteger) && finite.every((v) => Math.abs(v) < 1e16);
-  const maxAbs = finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const minAbs = finite.reduce((m, v) => (v !== 0 ? Math.min(m, Math.abs(v)) : m), Number.POSITIVE_INFINITY);
-  const scientific = !integral && (maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs > 0));
-  const fmt = (v: number) => (scientific ? v.toExponential(4) : formatNumber(v, 4, integral));
-  const width = Math.max(1, ...Array.from(t.data, (v) => fmt(v).length));
-  const pad = (v: number) => fmt(v).padStart(width);
   const strides = stridesOf(t.shape);
   const indent = 'tensor('.length;
-  const rec = (dim: number, offset: number): string => {
-    if (dim === t.ndim) {
-      shown.push(offset);
-      return pad(t.data[offset]);
-    }
+  // Walks the elements that will be shown (edge items only when summarising), like numpy.
+  const rec = (dim: number, offset: number, leaf: (v: number) => string): string => {
+    if (dim === t.ndim) return leaf(t.data[offset]);
     const n = t.shape[dim];
     const parts: string[] = [];
     const cut = summarise && n > 2 * EDGE;
@@ -224,10 +257,24 @@ function formatTensor(t: Tensor): string {
         i = n - EDGE - 1;
         continue;
       }
-      parts.push(rec(dim + 1, offset + i * strides[dim]));
+      parts.push(rec(dim + 1, offset + i * strides[dim], leaf));
     }
-    const sep = dim === t.ndim - 1 ? ', ' : `,${'\n'.repeat(t.ndim - dim - 1)}${' '.repeat(indent + dim + 1)}`;
+    const sep =
+      dim === t.ndim - 1 ? ', ' : `,${'\n'.repeat(t.ndim - dim - 1)}${' '.repeat(indent + dim + 1)}`;
     return `[${parts.join(sep)}]`;
   };
-  return `tensor(${rec(0, 0)}, dtype=${t.dtype})`;
+  // The number format is chosen from the shown values only, so printing a huge tensor stays cheap.
+  const shown: number[] = [];
+  rec(0, 0, (v) => {
+    shown.push(v);
+    return '';
+  });
+  const finite = shown.filter(Number.isFinite);
+  const integral = finite.every(Number.isInteger) && finite.every((v) => Math.abs(v) < 1e16);
+  const maxAbs = finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const minAbs = finite.reduce((m, v) => (v !== 0 ? Math.min(m, Math.abs(v)) : m), Number.POSITIVE_INFINITY);
+  const scientific = !integral && (maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs > 0));
+  const fmt = (v: number) => (scientific ? v.toExponential(4) : formatNumber(v, 4, integral));
+  const width = shown.reduce((w, v) => Math.max(w, fmt(v).length), 1);
+  return `tensor(${rec(0, 0, (v) => fmt(v).padStart(width))}, dtype=${t.dtype})`;
 }

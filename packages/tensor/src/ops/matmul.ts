@@ -13,7 +13,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const [M, K] = a.shape;
   const [K2, N] = b.shape;
   if (K !== K2) {
-    throw new ShapeError('matmul', 'b', `has shape ${formatShape(b.shape)}, expected [${K}, N] to match a's ${K} columns`);
+    throw new ShapeError(
+      'matmul',
+      'b',
+      `has shape ${formatShape(b.shape)}, expected [${K}, N] to match a's ${K} columns`,
+    );
   }
   const out = allocate(a.dtype, M * N);
   gemm(M, N, K, a.data, b.data, out);

@@ -1,0 +1,566 @@
+// The multi-threaded float32 GEMM: the WebAssembly kernel (assembly/gemm.ts, built a second time
+// on an imported shared memory) runs on the calling thread and on helper threads (worker_threads in
+// Node, Web Workers in cross-origin-isolated browser workers) over one shared WebAssembly.Memory.
+//
+// `gemm` stays synchronous. The caller copies A and B into the shared memory, cuts C into bands of
+// whole rows (or whole columns) and rings a bell; every thread, the caller included, claims bands
+// one at a time with a compare-and-swap and runs the kernel on each; the caller then waits with
+// Atomics.wait until every band is done and copies C out. K is never split and a band boundary is
+// always a register-tile boundary, so every element of C is computed by exactly the instruction
+// sequence of the single-threaded call: results are bit-identical for any thread count and any
+// scheduling. Claiming bands dynamically (several per thread) keeps a descheduled helper from
+// stalling the call on a busy machine: a helper that wakes late finds nothing left and goes back
+// to sleep.
+//
+// Helpers start lazily, on the first call big enough to use them, from the embedded module bytes
+// (no file paths: an eval'd worker in Node, a Blob URL in browsers) and are unref'd, so they never
+// keep a Node process alive. Until they report ready, calls run on the caller's thread alone.
+// Anything that fails at start-up (no SharedArrayBuffer, not cross-origin isolated, a browser main
+// thread, where Atomics.wait is not allowed, a worker that cannot start) leaves the single-threaded
+// kernel in charge; `threadsStatus` says why.
+
+import type { GemmArgs } from './gemm-types';
+
+interface SharedGemmExports {
+  heapBase(): number;
+  workspaceBytes(M: number, N: number, K: number): number;
+  sgemmStrided(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    beta: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    work: number,
+  ): void;
+}
+
+// ---- control block (an Int32Array over a SharedArrayBuffer; the doubles live in a Float64Array
+// over the same bytes) ----------------------------------------------------------------------------
+/** Incremented (and notified) by the caller to wake the helpers for a new call. */
+const BELL = 0;
+/** (call sequence << 8) | bands not yet claimed; claimed by compare-and-swap. */
+const CLAIM = 1;
+/** Bands finished in this call; the last helper to finish notifies. */
+const DONE = 2;
+/** Set to 1 by a helper whose kernel call threw (the caller then recomputes single-threaded). */
+const ERROR = 3;
+// The call's descriptor, written before CLAIM publishes it and stable until DONE reaches BANDS.
+const TRANS_A = 4;
+const TRANS_B = 5;
+const M_ = 6;
+const N_ = 7;
+const K_ = 8;
+const A_ = 9; // byte addresses, stored as uint32
+const B_ = 10;
+const C_ = 11;
+const WORK = 12;
+const WORK_BYTES = 13;
+const SPLIT_ROWS = 14;
+const BANDS = 15;
+const ALPHA64 = 10; // Float64Array indices: bytes 80..95, int32 words 20..23
+const BETA64 = 11;
+/** Bands computed by helpers, ever (statistics for tests and benchmarks). */
+const HELPER_BANDS = 16;
+/** Helper i reports start-up at READY + i: 1 ready, 2 failed. */
+const READY = 32;
+const CONTROL_INTS = READY + 64;
+/** At most this many helpers; bands per call at most 255 (CLAIM's low byte). */
+const MAX_HELPERS = 63;
+
+/**
+ * The helper thread's program, shared by Node (eval'd worker_threads code) and browsers (a Blob
+ * URL). It mirrors `runBands` below; keep the two in step.
+ */
+const helperSource = `
+function helperMain(data) {
+  const ctrl = new Int32Array(data.control);
+  const u32 = new Uint32Array(data.control);
+  const f64 = new Float64Array(data.control);
+  const slot = data.slot;
+  let k;
+  try {
+    k = new WebAssembly.Instance(new WebAssembly.Module(data.bytes), { env: { memory: data.memory } }).exports;
+  } catch (e) {
+    Atomics.store(ctrl, ${READY} + slot, 2);
+    return;
+  }
+  Atomics.store(ctrl, ${READY} + slot, 1);
+  let bell = 0;
+  for (;;) {
+    Atomics.wait(ctrl, ${BELL}, bell);
+    bell = Atomics.load(ctrl, ${BELL});
+    if (bell < 0) return;
+    for (;;) {
+      const claim = Atomics.load(ctrl, ${CLAIM});
+      const left = claim & 255;
+      if (left === 0) break;
+      if (Atomics.compareExchange(ctrl, ${CLAIM}, claim, claim - 1) !== claim) continue;
+      const bands = ctrl[${BANDS}];
+      try {
+        runBand(k, ctrl, u32, f64, bands - left, bands, u32[${WORK}] + (slot + 1) * u32[${WORK_BYTES}]);
+      } catch (e) {
+        Atomics.store(ctrl, ${ERROR}, 1);
+      }
+      Atomics.add(ctrl, ${HELPER_BANDS}, 1);
+      if (Atomics.add(ctrl, ${DONE}, 1) + 1 === bands) Atomics.notify(ctrl, ${DONE});
+    }
+  }
+}
+function runBand(k, ctrl, u32, f64, band, bands, work) {
+  const transA = ctrl[${TRANS_A}], transB = ctrl[${TRANS_B}];
+  const M = ctrl[${M_}], N = ctrl[${N_}], K = ctrl[${K_}];
+  const a = u32[${A_}], b = u32[${B_}], c = u32[${C_}];
+  const rows = ctrl[${SPLIT_ROWS}] === 1;
+  const extent = rows ? M : N;
+  const tile = rows ? 4 : 8;
+  const units = Math.ceil(extent / tile);
+  const s = Math.floor((band * units) / bands) * tile;
+  const e = Math.min(extent, Math.floor(((band + 1) * units) / bands) * tile);
+  const lda = transA ? M : K, ldb = transB ? K : N;
+  if (rows) {
+    k.sgemmStrided(transA, transB, e - s, N, K, f64[${ALPHA64}], f64[${BETA64}],
+      a + 4 * (transA ? s : s * K), lda, b, ldb, c + 4 * s * N, N, work);
+  } else {
+    k.sgemmStrided(transA, transB, M, e - s, K, f64[${ALPHA64}], f64[${BETA64}],
+      a, lda, b + 4 * (transB ? s * K : s), ldb, c + 4 * s, N, work);
+  }
+}
+`;
+
+const nodeHelper = `${helperSource}
+helperMain(require('node:worker_threads').workerData);
+`;
+
+const browserHelper = `${helperSource}
+self.onmessage = (event) => { self.onmessage = null; helperMain(event.data); };
+`;
+
+let helperUrl: string | undefined;
+
+/** A started helper: how to stop it. */
+interface Helper {
+  stop(): void;
+}
+
+interface Pool {
+  memory: WebAssembly.Memory;
+  kernel: SharedGemmExports;
+  control: Int32Array;
+  u32: Uint32Array;
+  f64: Float64Array;
+  helpers: Helper[];
+  /** Call sequence, in CLAIM's upper 24 bits. */
+  seq: number;
+  view?: Float32Array;
+}
+
+let pool: Pool | null = null;
+/** Why threading is off (undefined while it has not been tried or works). */
+let failure: string | undefined;
+let wantedThreads = defaultThreads();
+
+/** Calls that took the shared-memory path, and bands helpers computed in pools since stopped. */
+let threadedCalls = 0;
+let helperBandsBase = 0;
+/**
+ * Bands of C per thread in a threaded call. More bands balance a busy machine better; each band
+ * repacks the operand it shares with the others (B for row bands, A for column bands).
+ */
+let bandsPerThread = 4;
+
+/** Tuning only: sets the bands per thread (an integer ≥ 1); returns the previous value. */
+export function setBandsPerThread(n: number): number {
+  const previous = bandsPerThread;
+  bandsPerThread = Math.max(1, Math.floor(n));
+  return previous;
+}
+
+/** The thinnest band worth its repacking, in rows or columns of C (when there are enough). */
+const MIN_BAND = 64;
+
+/** Tests only: false makes the caller leave every band to the helpers. */
+let callerWorks = true;
+
+/** Below this many multiply-adds (M·N·K) a call runs on the caller's thread alone. */
+let threshold = 1 << 21;
+
+/** Logical cores, where the platform says; else 1. */
+export function defaultThreads(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  let n = nav?.hardwareConcurrency;
+  if (!(typeof n === 'number' && n >= 1)) {
+    const os = nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>('os');
+    n = os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
+  }
+  return Math.max(1, Math.min(MAX_HELPERS + 1, Math.floor(n)));
+}
+
+function nodeBuiltin<T>(name: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    return proc?.getBuiltinModule?.(`node:${name}`) as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sets the wanted thread count (already checked: an integer ≥ 1). At 1 the helpers stay asleep
+ * (for a later return to the same count); another count restarts them on the next threaded call.
+ */
+export function setThreadCount(n: number): void {
+  wantedThreads = Math.min(n, MAX_HELPERS + 1);
+  if (pool && wantedThreads > 1 && pool.helpers.length !== wantedThreads - 1) stopPool();
+}
+
+export function getThreadCount(): number {
+  return wantedThreads;
+}
+
+/** Sets the M·N·K threshold for threading (already checked); returns the previous one. */
+export function setThreadThreshold(n: number): number {
+  const previous = threshold;
+  threshold = n;
+  return previous;
+}
+
+export function getThreadThreshold(): number {
+  return threshold;
+}
+
+/** Helper threads that have started and are taking work now. */
+export function readyHelpers(): number {
+  if (!pool) return 0;
+  let ready = 0;
+  let failed = 0;
+  for (let i = 0; i < pool.helpers.length; i++) {
+    const state = Atomics.load(pool.control, READY + i);
+    if (state === 1) ready++;
+    else if (state === 2) failed++;
+  }
+  if (failed > 0 && failed === pool.helpers.length) {
+    failure = 'helper threads failed to start';
+    stopPool();
+  }
+  return ready;
+}
+
+/** Statistics for tests and benchmarks: threaded calls and bands computed by helper threads. */
+export function threadStats(): { threadedCalls: number; helperBands: number } {
+  const bands = pool ? Atomics.load(pool.control, HELPER_BANDS) : 0;
+  return { threadedCalls, helperBands: bands + helperBandsBase };
+}
+
+/**
+ * Tests only: with false, a threaded call with a ready helper leaves every band to the helpers, so
+ * a test can be sure that helper threads computed the result. Returns the previous setting.
+ */
+export function setCallerWorks(works: boolean): boolean {
+  const previous = callerWorks;
+  callerWorks = works;
+  return previous;
+}
+
+/** Whether helper threads have been started (and not stopped since). */
+export function threadsStarted(): boolean {
+  return pool !== null && pool.helpers.length > 0;
+}
+
+/** Why the threaded GEMM is off, or undefined. */
+export function threadsFailure(): string | undefined {
+  return failure;
+}
+
+function stopPool(): void {
+  if (!pool) return;
+  helperBandsBase += Atomics.load(pool.control, HELPER_BANDS);
+  Atomics.store(pool.control, BELL, -1);
+  Atomics.notify(pool.control, BELL);
+  for (const h of pool.helpers) h.stop();
+  pool = null;
+}
+
+/**
+ * Why helper threads cannot run in the global scope `scope` (this one by default; tests pass
+ * imitations of browser scopes), or undefined when they can be tried.
+ */
+export function platformProblem(scope: object = globalThis): string | undefined {
+  const g = scope as {
+    SharedArrayBuffer?: unknown;
+    Atomics?: unknown;
+    process?: { versions?: { node?: string } };
+    crossOriginIsolated?: boolean;
+    WorkerGlobalScope?: new () => unknown;
+    Worker?: unknown;
+  };
+  if (typeof g.SharedArrayBuffer !== 'function' || typeof g.Atomics !== 'object')
+    return 'SharedArrayBuffer/Atomics unavailable';
+  if (g.process?.versions?.node !== undefined) {
+    if (scope !== globalThis) return undefined;
+    return nodeBuiltin('worker_threads') ? undefined : 'worker_threads unavailable';
+  }
+  if (typeof g.Worker !== 'function') return 'Web Workers unavailable';
+  if (g.crossOriginIsolated !== true) return 'page not cross-origin isolated';
+  if (!(typeof g.WorkerGlobalScope === 'function' && scope instanceof g.WorkerGlobalScope))
+    return 'Atomics.wait not allowed on a browser main thread';
+  return undefined;
+}
+
+function startHelper(
+  bytes: Uint8Array,
+  memory: WebAssembly.Memory,
+  control: SharedArrayBuffer,
+  slot: number,
+): Helper {
+  const data = { bytes, memory, control, slot };
+  const wt = nodeBuiltin<typeof import('node:worker_threads')>('worker_threads');
+  if (wt) {
+    // execArgv [] : the helper needs none of the parent's loaders (--import tsx, …), only V8's
+    // process-wide flags, which it shares anyway.
+    const worker = new wt.Worker(nodeHelper, {
+      eval: true,
+      workerData: data,
+      name: `backprop-gemm-${slot}`,
+      execArgv: [],
+    });
+    worker.unref();
+    worker.on('error', () => {}); // a dead helper only stops taking bands
+    return { stop: () => void worker.terminate() };
+  }
+  // One Blob URL for every helper, never revoked: a worker may fetch its script after the
+  // constructor returns, and this thread cannot learn when without yielding.
+  helperUrl ??= URL.createObjectURL(new Blob([browserHelper], { type: 'text/javascript' }));
+  const worker = new Worker(helperUrl, { name: `backprop-gemm-${slot}` });
+  worker.postMessage(data);
+  return { stop: () => worker.terminate() };
+}
+
+/**
+ * The pool, started on first use with `threads - 1` helpers; null where threading is off. `bytes`
+ * is the shared-memory module for this engine's SIMD variant.
+ */
+function getPool(bytes: Uint8Array<ArrayBuffer>): Pool | null {
+  if (pool) return pool;
+  if (failure !== undefined) return null;
+  const problem = platformProblem();
+  if (problem) {
+    failure = problem;
+    return null;
+  }
+  try {
+    const module = new WebAssembly.Module(bytes);
+    const memory = newSharedMemory();
+    const kernel = new WebAssembly.Instance(module, { env: { memory } })
+      .exports as unknown as SharedGemmExports;
+    const sab = new SharedArrayBuffer(CONTROL_INTS * 4);
+    const control = new Int32Array(sab);
+    const helpers: Helper[] = [];
+    const next: Pool = {
+      memory,
+      kernel,
+      control,
+      u32: new Uint32Array(sab),
+      f64: new Float64Array(sab),
+      helpers,
+      seq: 0,
+    };
+    try {
+      for (let i = 0; i < wantedThreads - 1; i++) helpers.push(startHelper(bytes, memory, sab, i));
+    } catch (e) {
+      pool = next;
+      stopPool();
+      throw e;
+    }
+    pool = next;
+    return pool;
+  } catch (e) {
+    failure = `start-up failed: ${e instanceof Error ? e.message : String(e)}`;
+    return null;
+  }
+}
+
+/** 4 GiB of address space where the engine reserves it, else 1 GiB. */
+function newSharedMemory(): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  } catch {
+    return new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
+  }
+}
+
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/**
+ * Whether `gemmThreaded` would spread this call over helper threads now (threads wanted, the call
+ * above the threshold). Starts the helpers the first time it says yes; they take work once ready.
+ */
+export function threadedWanted({ M, N, K }: GemmArgs): boolean {
+  return wantedThreads > 1 && M * N * K >= threshold && failure === undefined;
+}
+
+/**
+ * float32 C = alpha·op(A)·op(B) + beta·C over the caller's thread and the ready helpers, bit-
+ * identical to the single-threaded kernel. Arguments are checked; K > 0 and alpha ≠ 0 are not
+ * required. Returns false (doing nothing) where threading is off or memory is short.
+ */
+export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): boolean {
+  const p = getPool(bytes);
+  if (!p) return false;
+  const { M, N, K, A, B, C, transA, transB, alpha, beta } = args;
+  const threads = 1 + readyHelpers();
+  // Split C into bands of whole rows when B (duplicated by every band's packing) is the smaller
+  // operand, else of whole columns; several bands per thread so a slow thread costs little.
+  let rows = N <= M;
+  if ((rows ? Math.ceil(M / 4) : Math.ceil(N / 8)) < threads) rows = !rows;
+  const units = rows ? Math.ceil(M / 4) : Math.ceil(N / 8);
+  // Every band repacks the whole shared operand, so bands stay at least MIN_BAND rows/columns
+  // thick (128x3072·3072x100: 16-row bands cost 30% more CPU time than one thread, 64-row 7%).
+  const thick = Math.floor((rows ? M : N) / MIN_BAND);
+  const bands =
+    threads === 1 ? 1 : Math.min(units, 255, Math.max(threads, Math.min(bandsPerThread * threads, thick)));
+  const maxBand = Math.ceil(units / bands) * (rows ? 4 : 8);
+  const k = p.kernel;
+  const sizeA = M * K;
+  const sizeB = K * N;
+  const sizeC = M * N;
+  const a = align(k.heapBase());
+  const b = align(a + 4 * sizeA);
+  const c = align(b + 4 * sizeB);
+  const work = align(c + 4 * sizeC);
+  const workBytes = align(
+    k.workspaceBytes(rows ? Math.min(M, maxBand) : M, rows ? N : Math.min(N, maxBand), K),
+  );
+  const end = work + (p.helpers.length + 1) * workBytes;
+  const memory = p.memory;
+  try {
+    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  } catch {
+    return false;
+  }
+  if (p.view === undefined || p.view.length * 4 !== memory.buffer.byteLength) {
+    p.view = new Float32Array(memory.buffer);
+  }
+  const mem = p.view;
+  mem.set(A.subarray(0, sizeA), a >>> 2);
+  mem.set(B.subarray(0, sizeB), b >>> 2);
+  if (beta !== 0) mem.set(C.subarray(0, sizeC), c >>> 2);
+
+  const ctrl = p.control;
+  ctrl[TRANS_A] = transA ? 1 : 0;
+  ctrl[TRANS_B] = transB ? 1 : 0;
+  ctrl[M_] = M;
+  ctrl[N_] = N;
+  ctrl[K_] = K;
+  p.u32[A_] = a;
+  p.u32[B_] = b;
+  p.u32[C_] = c;
+  p.u32[WORK] = work;
+  p.u32[WORK_BYTES] = workBytes;
+  ctrl[SPLIT_ROWS] = rows ? 1 : 0;
+  ctrl[BANDS] = bands;
+  p.f64[ALPHA64] = alpha;
+  p.f64[BETA64] = beta;
+  ctrl[ERROR] = 0;
+  Atomics.store(ctrl, DONE, 0);
+  p.seq = (p.seq + 1) & 0xffffff;
+  // Publishing CLAIM (a sequentially consistent store) makes the descriptor visible to helpers.
+  Atomics.store(ctrl, CLAIM, (p.seq << 8) | bands);
+  if (threads > 1) {
+    Atomics.add(ctrl, BELL, 1);
+    Atomics.notify(ctrl, BELL);
+  }
+  threadedCalls++;
+  for (; callerWorks || threads === 1; ) {
+    const claim = Atomics.load(ctrl, CLAIM);
+    const left = claim & 255;
+    if (left === 0) break;
+    if (Atomics.compareExchange(ctrl, CLAIM, claim, claim - 1) !== claim) continue;
+    runBand(k, M, N, K, transA, transB, alpha, beta, a, b, c, work, rows, bands - left, bands);
+    Atomics.add(ctrl, DONE, 1);
+  }
+  for (;;) {
+    const done = Atomics.load(ctrl, DONE);
+    if (done === bands) break;
+    Atomics.wait(ctrl, DONE, done);
+  }
+  if (Atomics.load(ctrl, ERROR) !== 0) {
+    // A helper's kernel call threw: give up on threads and let the caller recompute.
+    failure = 'a helper thread failed';
+    stopPool();
+    return false;
+  }
+  C.set(mem.subarray(c >>> 2, (c >>> 2) + sizeC));
+  return true;
+}
+
+/** One band of C on the caller's thread, exactly as `runBand` in `helperSource` does it. */
+function runBand(
+  k: SharedGemmExports,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  beta: number,
+  a: number,
+  b: number,
+  c: number,
+  work: number,
+  rows: boolean,
+  band: number,
+  bands: number,
+): void {
+  const extent = rows ? M : N;
+  const tile = rows ? 4 : 8;
+  const units = Math.ceil(extent / tile);
+  const s = Math.floor((band * units) / bands) * tile;
+  const e = Math.min(extent, Math.floor(((band + 1) * units) / bands) * tile);
+  const ta = transA ? 1 : 0;
+  const tb = transB ? 1 : 0;
+  const lda = transA ? M : K;
+  const ldb = transB ? K : N;
+  if (rows) {
+    k.sgemmStrided(
+      ta,
+      tb,
+      e - s,
+      N,
+      K,
+      alpha,
+      beta,
+      a + 4 * (transA ? s : s * K),
+      lda,
+      b,
+      ldb,
+      c + 4 * s * N,
+      N,
+      work,
+    );
+  } else {
+    k.sgemmStrided(
+      ta,
+      tb,
+      M,
+      e - s,
+      K,
+      alpha,
+      beta,
+      a,
+      lda,
+      b + 4 * (transB ? s * K : s),
+      ldb,
+      c + 4 * s,
+      N,
+      work,
+    );
+  }
+}
