@@ -1,1 +1,2 @@
-export {};
+export { softmaxLoss } from './softmax';
+export { svmLoss } from './svm';
