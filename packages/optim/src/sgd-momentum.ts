@@ -1,0 +1,43 @@
+// SGD with momentum (CS231n's form):  v ← momentum · v − learningRate · dw;  w ← w + v
+import { allocate, type Tensor, Tensor as TensorClass } from '@backprop/tensor';
+import { checkUpdateArgs, hyper, state } from './check';
+import type { UpdateResult } from './types';
+
+/** sgdMomentum's config: `learningRate` (1e-2), `momentum` (0.9), `velocity` (zeros like w). */
+export interface SgdMomentumConfig {
+  learningRate?: number;
+  momentum?: number;
+  velocity?: Tensor;
+}
+
+/**
+ * One step of SGD with momentum. The new velocity is a new tensor; the one passed in is not touched.
+ * @param w - weights, any shape
+ * @param dw - gradient, shaped like w
+ * @param config - `{ learningRate = 1e-2, momentum = 0.9, velocity = zeros }`
+ */
+export function sgdMomentum(
+  w: Tensor,
+  dw: Tensor,
+  config?: SgdMomentumConfig,
+): UpdateResult<Required<SgdMomentumConfig>> {
+  const fn = 'sgdMomentum';
+  const next = checkUpdateArgs(fn, w, dw, config);
+  const learningRate = hyper(fn, next, 'learningRate', 1e-2, { greaterThan: 0 });
+  const momentum = hyper(fn, next, 'momentum', 0.9, { min: 0, lessThan: 1 });
+  const velocity = state(fn, next, 'velocity', w);
+  const out = allocate(w.dtype, w.size);
+  const nextV = allocate(w.dtype, w.size);
+  const x = w.data;
+  const g = dw.data;
+  const v = velocity.data;
+  for (let i = 0; i < out.length; i++) {
+    const vi = momentum * v[i] - learningRate * g[i];
+    nextV[i] = vi;
+    out[i] = x[i] + vi;
+  }
+  return {
+    nextW: new TensorClass(out, w.shape),
+    config: { ...next, learningRate, momentum, velocity: new TensorClass(nextV, w.shape) },
+  };
+}
