@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.shared';
 
-export default packageConfig();
+// Two entries: the browser-safe main entry and the Node-only '@backprop/solver/node' (atomic file writes).
+export default packageConfig({ entry: ['src/index.ts', 'src/node.ts'] });
