@@ -1,0 +1,85 @@
+// Checkpoint files of `backprop train`: the Solver's checkpoint (model + optimizer state + best
+// params + histories, one safetensors file) carrying two extras, so `backprop eval` and
+// `--resume` rebuild the run from the file alone:
+//   metadata 'backprop.experiment'  the experiment config (JSON)
+//   tensor   'solver/extra/mean'    the training split's mean image that was subtracted from the data
+import { readFile } from 'node:fs/promises';
+import { type ExperimentConfig, type PreparedData, parseExperiment } from '@backprop/experiment';
+import { type CheckpointExtra, readCheckpointInfo } from '@backprop/solver';
+import { writeFileAtomic } from '@backprop/solver/node';
+import { BackpropError, type Tensor } from '@backprop/tensor';
+import { CliFailure } from './errors';
+
+/** Metadata key of the experiment config (JSON) in a checkpoint written by `backprop train`. */
+export const EXPERIMENT_METADATA_KEY = 'backprop.experiment';
+/** Extra tensor name of the training mean image. */
+export const MEAN_TENSOR_NAME = 'mean';
+
+/** What `backprop train` stores in every checkpoint besides the Solver's own state. */
+export function checkpointExtra(config: ExperimentConfig, data: PreparedData): CheckpointExtra {
+  return {
+    metadata: { [EXPERIMENT_METADATA_KEY]: JSON.stringify(config) },
+    tensors: { [MEAN_TENSOR_NAME]: data.mean },
+  };
+}
+
+/** Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never half of one. */
+export async function writeCheckpointFile(path: string, bytes: Uint8Array): Promise<void> {
+  await writeFileAtomic(path, bytes);
+}
+
+/** A checkpoint file's bytes and what `backprop train` stored in it. */
+export interface CheckpointFile {
+  bytes: Uint8Array;
+  config: ExperimentConfig;
+  /** The training mean image, shape `inputShape`. */
+  mean: Tensor | undefined;
+  /** Iterations done and planned when the checkpoint was taken. */
+  iteration: number;
+  numIterations: number;
+}
+
+/**
+ * Reads a checkpoint written by `backprop train`. A missing or unreadable file, a file that is not a
+ * Solver checkpoint and one without the experiment metadata give a CliFailure (exit 1) naming the file.
+ */
+export async function readCheckpointFile(path: string): Promise<CheckpointFile> {
+  let bytes: Uint8Array;
+  try {
+    const buffer = await readFile(path);
+    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliFailure(`error: checkpoint ${path} does not exist`);
+    throw new CliFailure(`error: cannot read checkpoint ${path}: ${(error as Error).message}`);
+  }
+  let info: ReturnType<typeof readCheckpointInfo>;
+  try {
+    info = readCheckpointInfo(bytes);
+  } catch (error) {
+    if (error instanceof BackpropError)
+      throw new CliFailure(`error: ${path} is not a backprop training checkpoint: ${error.message}`);
+    throw error;
+  }
+  const json = info.extra.metadata[EXPERIMENT_METADATA_KEY];
+  if (json === undefined) {
+    throw new CliFailure(
+      `error: checkpoint ${path} has no '${EXPERIMENT_METADATA_KEY}' metadata: it was not written by 'backprop train'`,
+    );
+  }
+  let config: ExperimentConfig;
+  try {
+    config = parseExperiment(JSON.parse(json));
+  } catch (error) {
+    throw new CliFailure(
+      `error: checkpoint ${path} has bad experiment metadata: ${(error as Error).message}`,
+    );
+  }
+  return {
+    bytes,
+    config,
+    mean: info.extra.tensors[MEAN_TENSOR_NAME],
+    iteration: info.solver.iteration,
+    numIterations: info.solver.numIterations,
+  };
+}

@@ -1,0 +1,4 @@
+import pkg from '../package.json';
+
+/** The CLI's version, from its package.json. */
+export const version: string = pkg.version;
