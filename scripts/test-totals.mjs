@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Sums the vitest JSON reports (test-results/*.json, written when CI is set) of every workspace
 // package and the end-to-end runs, and prints the one closing line CI reads: "N passed, N failed".
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -20,7 +20,9 @@ for (const group of ['.', 'packages', 'apps', 'bench']) {
       const report = JSON.parse(readFileSync(join(results, file), 'utf8'));
       const p = report.numPassedTests ?? 0;
       // A suite that failed to load counts as a failure even when it reports no tests.
-      const f = (report.numFailedTests ?? 0) + (report.numFailedTestSuites && !report.numFailedTests ? report.numFailedTestSuites : 0);
+      const f =
+        (report.numFailedTests ?? 0) +
+        (report.numFailedTestSuites && !report.numFailedTests ? report.numFailedTestSuites : 0);
       const s = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
       passed += p;
       failed += f;
