@@ -67,7 +67,10 @@ export function convnetSetup(): StepSetup {
   return { model, X: randn([50, 1, 28, 28], { rng }), y: labels(rng, 50, 10), configs: {} };
 }
 
-/** One training step: forward + backward, then Adam (learning rate 1e-3) on every parameter. Returns the loss. */
+/**
+ * One training step: forward + backward, then Adam (learning rate 1e-3) on every parameter, in place
+ * as the Solver runs it. Returns the loss.
+ */
 export function trainingStep(s: StepSetup): number {
   const { loss, grads } = s.model.loss(s.X, s.y);
   for (const name in s.model.params) {
@@ -75,6 +78,9 @@ export function trainingStep(s: StepSetup): number {
       s.model.params[name],
       grads[name],
       s.configs[name] ?? { learningRate: 1e-3 },
+      {
+        inPlace: true,
+      },
     );
     s.model.params[name] = nextW;
     s.configs[name] = config;

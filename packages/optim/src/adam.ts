@@ -1,9 +1,9 @@
 // Adam (Kingma & Ba, 2015), as CS231n: t is incremented BEFORE the bias correction.
 //   t ← t + 1;  m ← β1·m + (1 − β1)·dw;  v ← β2·v + (1 − β2)·dw²
 //   m̂ = m / (1 − β1ᵗ);  v̂ = v / (1 − β2ᵗ);  w ← w − learningRate · m̂ / (√v̂ + epsilon)
-import { allocate, checkNumber, type Tensor, Tensor as TensorClass } from '@backprop/tensor';
-import { checkUpdateArgs, hyper, state } from './check';
-import type { UpdateResult } from './types';
+import { checkNumber, type Tensor } from '@backprop/tensor';
+import { checkInPlace, checkUpdateArgs, hyper, state, target } from './check';
+import type { UpdateOptions, UpdateResult } from './types';
 
 /**
  * adam's config: `learningRate` (1e-3), `beta1` (0.9), `beta2` (0.999), `epsilon` (1e-8),
@@ -20,15 +20,23 @@ export interface AdamConfig {
 }
 
 /**
- * One step of Adam. The new m and v are new tensors; the ones passed in are not touched.
+ * One step of Adam. The new m and v are new tensors and the ones passed in are not touched, unless
+ * `options.inPlace` lets the step write into w, m and v.
  * @param w - weights, any shape
  * @param dw - gradient, shaped like w
  * @param config - `{ learningRate = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, m, v = zeros, t = 0 }`
+ * @param options - `{ inPlace }`: write into w, m and v instead of allocating
  * @returns config.t one larger than it came
  */
-export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): UpdateResult<Required<AdamConfig>> {
+export function adam(
+  w: Tensor,
+  dw: Tensor,
+  config?: AdamConfig,
+  options?: UpdateOptions,
+): UpdateResult<Required<AdamConfig>> {
   const fn = 'adam';
   const next = checkUpdateArgs(fn, w, dw, config);
+  const inPlace = checkInPlace(fn, options);
   const learningRate = hyper(fn, next, 'learningRate', 1e-3, { greaterThan: 0 });
   const beta1 = hyper(fn, next, 'beta1', 0.9, { min: 0, lessThan: 1 });
   const beta2 = hyper(fn, next, 'beta2', 0.999, { min: 0, lessThan: 1 });
@@ -38,9 +46,12 @@ export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): UpdateResult<R
   const t = checkNumber(fn, 'config.t', next.t ?? 0, { integer: true, min: 0 }) + 1;
   const correct1 = 1 - beta1 ** t;
   const correct2 = 1 - beta2 ** t;
-  const out = allocate(w.dtype, w.size);
-  const nextM = allocate(w.dtype, w.size);
-  const nextV = allocate(w.dtype, w.size);
+  const nextW = target(w, inPlace);
+  const mOut = target(m, inPlace);
+  const vOut = target(v, inPlace);
+  const out = nextW.data;
+  const nextM = mOut.data;
+  const nextV = vOut.data;
   const x = w.data;
   const g = dw.data;
   const md = m.data;
@@ -54,15 +65,15 @@ export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): UpdateResult<R
     out[i] = x[i] - (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
   }
   return {
-    nextW: new TensorClass(out, w.shape),
+    nextW,
     config: {
       ...next,
       learningRate,
       beta1,
       beta2,
       epsilon,
-      m: new TensorClass(nextM, w.shape),
-      v: new TensorClass(nextV, w.shape),
+      m: mOut,
+      v: vOut,
       t,
     },
   };

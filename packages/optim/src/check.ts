@@ -10,7 +10,7 @@ import {
   ValueError,
   zeros,
 } from '@backprop/tensor';
-import type { OptimConfig } from './types';
+import type { OptimConfig, UpdateOptions } from './types';
 
 const KNOWN_KEYS: readonly (keyof OptimConfig)[] = [
   'learningRate',
@@ -89,4 +89,22 @@ export function state(
     }
   }
   return s;
+}
+
+/** Checks `options` and returns whether the step may write into w and the state tensors. */
+export function checkInPlace(fn: string, options: UpdateOptions | undefined): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(fn, 'options', `must be an object, got ${describe(options)}`);
+  }
+  const inPlace = options.inPlace ?? false;
+  if (typeof inPlace !== 'boolean') {
+    throw new ValueError(fn, 'options.inPlace', `must be true or false, got ${describe(inPlace)}`);
+  }
+  return inPlace;
+}
+
+/** Where a step writes: `t`'s own array in place, else a fresh one. */
+export function target(t: Tensor, inPlace: boolean): Tensor {
+  return inPlace ? t : zeros(t.shape, t.dtype);
 }

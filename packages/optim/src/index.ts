@@ -3,4 +3,4 @@ export { getUpdateRule, optimizers, updateRuleNames } from './registry';
 export { type RmspropConfig, rmsprop } from './rmsprop';
 export { type SgdConfig, sgd } from './sgd';
 export { type SgdMomentumConfig, sgdMomentum } from './sgd-momentum';
-export type { OptimConfig, UpdateResult, UpdateRule, UpdateRuleName } from './types';
+export type { OptimConfig, UpdateOptions, UpdateResult, UpdateRule, UpdateRuleName } from './types';

@@ -1,8 +1,8 @@
 // RMSProp (Hinton, lecture 6e):  cache ← decayRate · cache + (1 − decayRate) · dw²;
 //                                w ← w − learningRate · dw / (√cache + epsilon)
-import { allocate, type Tensor, Tensor as TensorClass } from '@backprop/tensor';
-import { checkUpdateArgs, hyper, state } from './check';
-import type { UpdateResult } from './types';
+import type { Tensor } from '@backprop/tensor';
+import { checkInPlace, checkUpdateArgs, hyper, state, target } from './check';
+import type { UpdateOptions, UpdateResult } from './types';
 
 /** rmsprop's config: `learningRate` (1e-2), `decayRate` (0.99), `epsilon` (1e-8), `cache` (zeros like w). */
 export interface RmspropConfig {
@@ -17,20 +17,25 @@ export interface RmspropConfig {
  * @param w - weights, any shape
  * @param dw - gradient, shaped like w
  * @param config - `{ learningRate = 1e-2, decayRate = 0.99, epsilon = 1e-8, cache = zeros }`
+ * @param options - `{ inPlace }`: write into w and cache instead of allocating
  */
 export function rmsprop(
   w: Tensor,
   dw: Tensor,
   config?: RmspropConfig,
+  options?: UpdateOptions,
 ): UpdateResult<Required<RmspropConfig>> {
   const fn = 'rmsprop';
   const next = checkUpdateArgs(fn, w, dw, config);
+  const inPlace = checkInPlace(fn, options);
   const learningRate = hyper(fn, next, 'learningRate', 1e-2, { greaterThan: 0 });
   const decayRate = hyper(fn, next, 'decayRate', 0.99, { min: 0, lessThan: 1 });
   const epsilon = hyper(fn, next, 'epsilon', 1e-8, { greaterThan: 0 });
   const cache = state(fn, next, 'cache', w, true);
-  const out = allocate(w.dtype, w.size);
-  const nextCache = allocate(w.dtype, w.size);
+  const nextW = target(w, inPlace);
+  const cacheOut = target(cache, inPlace);
+  const out = nextW.data;
+  const nextCache = cacheOut.data;
   const x = w.data;
   const g = dw.data;
   const c = cache.data;
@@ -41,7 +46,7 @@ export function rmsprop(
     out[i] = x[i] - (learningRate * g[i]) / (Math.sqrt(nextCache[i]) + epsilon);
   }
   return {
-    nextW: new TensorClass(out, w.shape),
-    config: { ...next, learningRate, decayRate, epsilon, cache: new TensorClass(nextCache, w.shape) },
+    nextW,
+    config: { ...next, learningRate, decayRate, epsilon, cache: cacheOut },
   };
 }

@@ -1,7 +1,7 @@
 // SGD with momentum (CS231n's form):  v ← momentum · v − learningRate · dw;  w ← w + v
-import { allocate, type Tensor, Tensor as TensorClass } from '@backprop/tensor';
-import { checkUpdateArgs, hyper, state } from './check';
-import type { UpdateResult } from './types';
+import type { Tensor } from '@backprop/tensor';
+import { checkInPlace, checkUpdateArgs, hyper, state, target } from './check';
+import type { UpdateOptions, UpdateResult } from './types';
 
 /** sgdMomentum's config: `learningRate` (1e-2), `momentum` (0.9), `velocity` (zeros like w). */
 export interface SgdMomentumConfig {
@@ -15,19 +15,24 @@ export interface SgdMomentumConfig {
  * @param w - weights, any shape
  * @param dw - gradient, shaped like w
  * @param config - `{ learningRate = 1e-2, momentum = 0.9, velocity = zeros }`
+ * @param options - `{ inPlace }`: write into w and velocity instead of allocating
  */
 export function sgdMomentum(
   w: Tensor,
   dw: Tensor,
   config?: SgdMomentumConfig,
+  options?: UpdateOptions,
 ): UpdateResult<Required<SgdMomentumConfig>> {
   const fn = 'sgdMomentum';
   const next = checkUpdateArgs(fn, w, dw, config);
+  const inPlace = checkInPlace(fn, options);
   const learningRate = hyper(fn, next, 'learningRate', 1e-2, { greaterThan: 0 });
   const momentum = hyper(fn, next, 'momentum', 0.9, { min: 0, lessThan: 1 });
   const velocity = state(fn, next, 'velocity', w);
-  const out = allocate(w.dtype, w.size);
-  const nextV = allocate(w.dtype, w.size);
+  const nextW = target(w, inPlace);
+  const velocityOut = target(velocity, inPlace);
+  const out = nextW.data;
+  const nextV = velocityOut.data;
   const x = w.data;
   const g = dw.data;
   const v = velocity.data;
@@ -37,7 +42,7 @@ export function sgdMomentum(
     out[i] = x[i] + vi;
   }
   return {
-    nextW: new TensorClass(out, w.shape),
-    config: { ...next, learningRate, momentum, velocity: new TensorClass(nextV, w.shape) },
+    nextW,
+    config: { ...next, learningRate, momentum, velocity: velocityOut },
   };
 }

@@ -1,7 +1,7 @@
 // Vanilla stochastic gradient descent:  w ← w − learningRate · dw
-import { allocate, type Tensor, Tensor as TensorClass } from '@backprop/tensor';
-import { checkUpdateArgs, hyper } from './check';
-import type { UpdateResult } from './types';
+import type { Tensor } from '@backprop/tensor';
+import { checkInPlace, checkUpdateArgs, hyper, target } from './check';
+import type { UpdateOptions, UpdateResult } from './types';
 
 /** sgd's config: `learningRate` (default 1e-2). */
 export interface SgdConfig {
@@ -13,15 +13,23 @@ export interface SgdConfig {
  * @param w - weights, any shape
  * @param dw - gradient, shaped like w
  * @param config - `{ learningRate = 1e-2 }`
+ * @param options - `{ inPlace }`: write into w instead of allocating
  * @returns the new weights and the config with its defaults filled in
  */
-export function sgd(w: Tensor, dw: Tensor, config?: SgdConfig): UpdateResult<Required<SgdConfig>> {
+export function sgd(
+  w: Tensor,
+  dw: Tensor,
+  config?: SgdConfig,
+  options?: UpdateOptions,
+): UpdateResult<Required<SgdConfig>> {
   const fn = 'sgd';
   const next = checkUpdateArgs(fn, w, dw, config);
+  const inPlace = checkInPlace(fn, options);
   const learningRate = hyper(fn, next, 'learningRate', 1e-2, { greaterThan: 0 });
-  const out = allocate(w.dtype, w.size);
+  const nextW = target(w, inPlace);
+  const out = nextW.data;
   const x = w.data;
   const g = dw.data;
   for (let i = 0; i < out.length; i++) out[i] = x[i] - learningRate * g[i];
-  return { nextW: new TensorClass(out, w.shape), config: { ...next, learningRate } };
+  return { nextW, config: { ...next, learningRate } };
 }

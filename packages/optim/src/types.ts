@@ -1,7 +1,9 @@
 // The contract every update rule follows (CS231n's optim.py):
 //   update(w, dw, config?) -> { nextW, config }
 // Hyperparameters and state (velocity, cache, m, v, t) live in the returned config, which the caller
-// passes back in on the next step. Inputs are never mutated, so any config is a valid snapshot.
+// passes back in on the next step. By default inputs are never mutated, so any config is a valid
+// snapshot; a training loop that owns its weights passes `{ inPlace: true }` to skip allocating
+// fresh weight and state arrays every step (the numbers are identical either way).
 import type { Tensor } from '@backprop/tensor';
 
 /**
@@ -35,10 +37,19 @@ export interface OptimConfig {
 
 /** What an update rule returns: the updated weights and the config to pass to the next step. */
 export interface UpdateResult<C extends OptimConfig = OptimConfig> {
-  /** w after one step, a new tensor shaped like w. */
+  /** w after one step: a new tensor shaped like w, or w itself with `inPlace`. */
   nextW: Tensor;
   /** The input config with every default filled in and the state advanced (a new object). */
   config: C;
+}
+
+/** How an update rule may treat its inputs. */
+export interface UpdateOptions {
+  /**
+   * Update w and the config's state tensors in place and return them (`nextW === w`), allocating
+   * nothing once the state exists. For training loops that own their weights; default false.
+   */
+  inPlace?: boolean;
 }
 
 /**
@@ -46,8 +57,14 @@ export interface UpdateResult<C extends OptimConfig = OptimConfig> {
  * @param w - weights, any shape
  * @param dw - gradient of the loss with respect to w, same shape and dtype
  * @param config - hyperparameters and state from the previous step (defaults filled in when missing)
+ * @param options - `{ inPlace }`: see {@link UpdateOptions}
  */
-export type UpdateRule = (w: Tensor, dw: Tensor, config?: OptimConfig) => UpdateResult;
+export type UpdateRule = (
+  w: Tensor,
+  dw: Tensor,
+  config?: OptimConfig,
+  options?: UpdateOptions,
+) => UpdateResult;
 
 /** The names of the built-in rules. */
 export type UpdateRuleName = 'sgd' | 'sgdMomentum' | 'rmsprop' | 'adam';

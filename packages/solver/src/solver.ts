@@ -172,7 +172,13 @@ export class Solver {
     this.batchX = new Tensor(allocate(dtype, B * this.rowSize), [B, ...facts.sampleShape]);
     this.batchY = new Int32Array(B);
     this.rng = new Rng(this.options.seed);
-    for (const name of names) this.optimConfigs[name] = { ...this.options.optimConfig };
+    // A copy per parameter, tensors included: the update runs in place, so no two parameters may
+    // share a state tensor someone passed in optimConfig.
+    for (const name of names) {
+      const own: Record<string, unknown> = { ...this.options.optimConfig };
+      for (const [key, value] of Object.entries(own)) if (value instanceof Tensor) own[key] = value.clone();
+      this.optimConfigs[name] = own as OptimConfig;
+    }
   }
 
   /** Where training stands. */
@@ -605,9 +611,13 @@ export class Solver {
         this.fail(fn, 'gradient', `grads.${name}`, `holds ${g.data[at]} at element ${at}`, t + 1, true);
     }
 
-    // 3. The update, parameter by parameter (each with its own config).
+    // 3. The update, parameter by parameter (each with its own config), in place: the Solver owns
+    // the parameters and their optimizer state, and fresh arrays every step cost more than the math
+    // (bestParams are copies, so they are not touched).
     for (const name of this.paramNames) {
-      const { nextW, config } = this.updateRule(params[name], grads[name], this.optimConfigs[name]);
+      const { nextW, config } = this.updateRule(params[name], grads[name], this.optimConfigs[name], {
+        inPlace: true,
+      });
       params[name] = nextW;
       this.optimConfigs[name] = config;
     }
