@@ -301,8 +301,7 @@ async function main() {
           timeout: 30_000,
         });
         // Five pauses, each measured in the page from the click to the worker's 'paused' reaching the
-        // button. The median must be within 200 ms; on a shared, overloaded CI machine a single pause
-        // can wait for a CPU, so the worst is reported, not asserted.
+        // button. Every one must be within 200 ms (on an idle machine they take 30-60 ms).
         const latencies = [];
         for (let k = 0; k < 5; k++) {
           const { ms, state: after } = await measurePause(page);
@@ -316,7 +315,10 @@ async function main() {
         console.log(
           `    pause latency ${latencies.map((m) => m.toFixed(0)).join(', ')} ms (median ${median.toFixed(0)}, worst ${sorted[4].toFixed(0)})`,
         );
-        assert(median <= 200, `pause took ${median.toFixed(0)} ms (median of 5)`);
+        assert(
+          sorted[4] <= 200,
+          `a pause took ${sorted[4].toFixed(0)} ms (all: ${latencies.map((m) => m.toFixed(0)).join(', ')})`,
+        );
       },
     );
 
