@@ -4,24 +4,22 @@
 //   metadata 'backprop.experiment'  the experiment config (JSON)
 //   tensor   'solver/extra/mean'    the training split's mean image that was subtracted from the data
 import { readFile } from 'node:fs/promises';
-import { type ExperimentConfig, type PreparedData, parseExperiment } from '@backprop/experiment';
-import { type CheckpointExtra, readCheckpointInfo } from '@backprop/solver';
+import {
+  EXPERIMENT_METADATA_KEY,
+  type ExperimentConfig,
+  experimentCheckpointExtra,
+  MEAN_TENSOR_NAME,
+  parseExperiment,
+} from '@backprop/experiment';
+import { readCheckpointInfo } from '@backprop/solver';
 import { writeFileAtomic } from '@backprop/solver/node';
 import { BackpropError, type Tensor } from '@backprop/tensor';
 import { CliFailure } from './errors';
 
-/** Metadata key of the experiment config (JSON) in a checkpoint written by `backprop train`. */
-export const EXPERIMENT_METADATA_KEY = 'backprop.experiment';
-/** Extra tensor name of the training mean image. */
-export const MEAN_TENSOR_NAME = 'mean';
+export { EXPERIMENT_METADATA_KEY, MEAN_TENSOR_NAME };
 
 /** What `backprop train` stores in every checkpoint besides the Solver's own state. */
-export function checkpointExtra(config: ExperimentConfig, data: PreparedData): CheckpointExtra {
-  return {
-    metadata: { [EXPERIMENT_METADATA_KEY]: JSON.stringify(config) },
-    tensors: { [MEAN_TENSOR_NAME]: data.mean },
-  };
-}
+export const checkpointExtra = experimentCheckpointExtra;
 
 /** Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never half of one. */
 export async function writeCheckpointFile(path: string, bytes: Uint8Array): Promise<void> {

@@ -1,5 +1,10 @@
 export { buildModel, buildSolver } from './build';
 export {
+  EXPERIMENT_METADATA_KEY,
+  experimentCheckpointExtra,
+  MEAN_TENSOR_NAME,
+} from './checkpoint';
+export {
   cloneConfig,
   type DataConfig,
   defaultExperiment,

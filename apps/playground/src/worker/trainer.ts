@@ -5,7 +5,10 @@ import type { RawDataset } from '@backprop/data';
 import {
   buildModel,
   buildSolver,
+  EXPERIMENT_METADATA_KEY,
   type ExperimentConfig,
+  experimentCheckpointExtra,
+  MEAN_TENSOR_NAME,
   type PreparedData,
   parseExperiment,
   prepareData,
@@ -26,10 +29,7 @@ import {
   toyFrame,
 } from './views';
 
-/** Metadata key of the experiment config in a checkpoint (as `backprop train` writes it). */
-export const EXPERIMENT_METADATA_KEY = 'backprop.experiment';
-/** Extra tensor holding the training mean image (as `backprop train` writes it). */
-export const MEAN_TENSOR_NAME = 'mean';
+export { EXPERIMENT_METADATA_KEY, MEAN_TENSOR_NAME };
 
 /** Test images shown in the image grid. */
 export const SAMPLE_COUNT = 24;
@@ -289,10 +289,7 @@ export class Trainer {
 
   private checkpoint(): void {
     const run = this.requireRun('checkpoint');
-    const bytes = run.solver.checkpoint({
-      metadata: { [EXPERIMENT_METADATA_KEY]: JSON.stringify(run.config) },
-      tensors: { [MEAN_TENSOR_NAME]: run.data.mean },
-    });
+    const bytes = run.solver.checkpoint(experimentCheckpointExtra(run.config, run.data));
     const c = run.config;
     const fileName = `backprop-${c.data.dataset}-${c.model.type}-seed${c.seed}-iter${run.solver.iteration}.safetensors`;
     this.post({ type: 'checkpoint', bytes, fileName }, [bytes.buffer as ArrayBuffer]);
