@@ -59,37 +59,16 @@ import {
 } from '@backprop/tensor';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeExpectBad } from '../../../scripts/testing/expect-bad.ts';
 
 let tried = 0;
 afterAll(() => {
   if (process.env.BAD_INPUT_REPORT) console.log(`[bad-input] @backprop/layers: ${tried} bad inputs tried`);
 });
 
-type ErrorClass = abstract new (...args: never[]) => BackpropError;
-
-/**
- * f must throw an instance of `cls` (a BackpropError) with fn, arg and a message "<fn>: <arg> …".
- * A RegExp `arg` accepts any argument path it matches (e.g. `cache` or `cache.x`).
- */
-function expectBad(f: () => unknown, cls: ErrorClass, fn: string, arg: string | RegExp): BackpropError {
+const expectBad = makeExpectBad(BackpropError, () => {
   tried++;
-  let thrown: unknown;
-  try {
-    f();
-  } catch (e) {
-    thrown = e;
-  }
-  if (!(thrown instanceof BackpropError)) {
-    const got = thrown instanceof Error ? `${thrown.constructor.name}: ${thrown.message}` : 'no error';
-    throw new Error(`expected ${cls.name} from ${fn} naming ${arg}, got ${got}`);
-  }
-  expect(thrown).toBeInstanceOf(cls);
-  expect(thrown.fn).toBe(fn);
-  if (typeof arg === 'string') expect(thrown.arg).toBe(arg);
-  else expect(thrown.arg).toMatch(arg);
-  expect(thrown.message.startsWith(`${fn}: ${thrown.arg} `)).toBe(true);
-  return thrown;
-}
+});
 
 const RUNS = { numRuns: 50 };
 const dtypeArb = fc.constantFrom<DType>('float32', 'float64');

@@ -30,33 +30,16 @@ import {
 } from '@backprop/tensor';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeExpectBad } from '../../../scripts/testing/expect-bad.ts';
 
 let tried = 0;
 afterAll(() => {
   if (process.env.BAD_INPUT_REPORT) console.log(`[bad-input] @backprop/models: ${tried} bad inputs tried`);
 });
 
-type ErrorClass = abstract new (...args: never[]) => BackpropError;
-
-/** f must throw an instance of `cls` (a BackpropError) with fn, arg and a message "<fn>: <arg> …". */
-function expectBad(f: () => unknown, cls: ErrorClass, fn: string, arg: string): BackpropError {
+const expectBad = makeExpectBad(BackpropError, () => {
   tried++;
-  let thrown: unknown;
-  try {
-    f();
-  } catch (e) {
-    thrown = e;
-  }
-  if (!(thrown instanceof BackpropError)) {
-    const got = thrown instanceof Error ? `${thrown.constructor.name}: ${thrown.message}` : 'no error';
-    throw new Error(`expected ${cls.name} from ${fn} naming ${arg}, got ${got}`);
-  }
-  expect(thrown).toBeInstanceOf(cls);
-  expect(thrown.fn).toBe(fn);
-  expect(thrown.arg).toBe(arg);
-  expect(thrown.message.startsWith(`${fn}: ${arg} `)).toBe(true);
-  return thrown;
-}
+});
 
 const RUNS = { numRuns: 40 };
 const dtypeArb = fc.constantFrom<DType>('float32', 'float64');

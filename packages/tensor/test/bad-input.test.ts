@@ -70,38 +70,16 @@ import {
 } from '@backprop/tensor';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeExpectBad } from '../../../scripts/testing/expect-bad.ts';
 
 let tried = 0;
 afterAll(() => {
   if (process.env.BAD_INPUT_REPORT) console.log(`[bad-input] @backprop/tensor: ${tried} bad inputs tried`);
 });
 
-type ErrorClass = abstract new (...args: never[]) => BackpropError;
-
-/** f must throw an instance of `cls` (a BackpropError) with fn, arg and a message "<fn>: <arg> …". */
-function expectBad(f: () => unknown, cls: ErrorClass, fn: string, arg: string): BackpropError {
+const expectBad = makeExpectBad(BackpropError, () => {
   tried++;
-  let thrown: unknown;
-  let returned: unknown;
-  try {
-    returned = f();
-  } catch (e) {
-    thrown = e;
-  }
-  if (!(thrown instanceof BackpropError)) {
-    const got =
-      thrown instanceof Error
-        ? `${thrown.constructor.name}: ${thrown.message}`
-        : `no error (returned ${String(returned)})`;
-    throw new Error(`expected ${cls.name} from ${fn} naming ${arg}, got ${got}`);
-  }
-  expect(thrown).toBeInstanceOf(cls);
-  expect(thrown.fn).toBe(fn);
-  // An element of an array argument is named with its index: `y[3]`.
-  expect(thrown.arg === arg || thrown.arg.startsWith(`${arg}[`)).toBe(true);
-  expect(thrown.message.startsWith(`${fn}: ${thrown.arg} `)).toBe(true);
-  return thrown;
-}
+});
 
 const RUNS = { numRuns: 60 };
 
