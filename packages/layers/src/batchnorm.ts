@@ -106,25 +106,12 @@ export function batchnormForward(
     }
     for (let j = 0; j < D; j++) variance[j] /= N;
     std = overflowedStd(src, N, D, mean, variance);
-    const nextMean = allocate(dtype, D);
-    const nextVar = allocate(dtype, D);
-    for (let j = 0; j < D; j++) {
-      nextMean[j] = momentum * runningMean.data[j] + (1 - momentum) * mean[j];
-      nextVar[j] = momentum * runningVar.data[j] + (1 - momentum) * variance[j];
-    }
-    bnParam.runningMean = new Tensor(nextMean, [D]);
-    bnParam.runningVar = new Tensor(nextVar, [D]);
+    updateRunningStats(bnParam, runningMean, runningVar, mean, variance, momentum);
   } else {
-    checkRunningStats(fn, runningMean, runningVar);
-    mean.set(runningMean.data);
-    variance.set(runningVar.data);
-    bnParam.runningMean = runningMean;
-    bnParam.runningVar = runningVar;
+    useRunningStats(fn, bnParam, runningMean, runningVar, mean, variance);
   }
 
-  const invStd = new Float64Array(D);
-  for (let j = 0; j < D; j++) invStd[j] = 1 / Math.sqrt(variance[j] + eps);
-  if (std !== null) for (let j = 0; j < D; j++) if (std[j] > 0) invStd[j] = 1 / std[j];
+  const invStd = inverseStd(variance, std, eps);
   const xhat = allocate(dtype, N * D);
   const out = allocate(dtype, N * D);
   const g = gamma.data;
@@ -249,6 +236,53 @@ export function batchnormBackwardAlt(dout: Tensor, cache: BatchnormCache): NormG
  * +Infinity is a valid running variance (what a float64 batch beyond ~1e154 accumulates); it maps to x̂ = 0.
  * @internal
  */
+/**
+ * Train mode's update of the running averages, written back into bnParam as new tensors:
+ * `running = momentum·running + (1 − momentum)·batch` (shared with spatial batchnorm).
+ */
+export function updateRunningStats(
+  bnParam: BatchnormParam,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  mean: Float64Array,
+  variance: Float64Array,
+  momentum: number,
+): void {
+  const D = mean.length;
+  const nextMean = allocate(runningMean.dtype, D);
+  const nextVar = allocate(runningVar.dtype, D);
+  for (let j = 0; j < D; j++) {
+    nextMean[j] = momentum * runningMean.data[j] + (1 - momentum) * mean[j];
+    nextVar[j] = momentum * runningVar.data[j] + (1 - momentum) * variance[j];
+  }
+  bnParam.runningMean = new Tensor(nextMean, [D]);
+  bnParam.runningVar = new Tensor(nextVar, [D]);
+}
+
+/** Test mode: checks the running statistics, copies them into mean and variance, keeps them in bnParam. */
+export function useRunningStats(
+  fn: string,
+  bnParam: BatchnormParam,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  mean: Float64Array,
+  variance: Float64Array,
+): void {
+  checkRunningStats(fn, runningMean, runningVar);
+  mean.set(runningMean.data);
+  variance.set(runningVar.data);
+  bnParam.runningMean = runningMean;
+  bnParam.runningVar = runningVar;
+}
+
+/** 1 / √(variance + eps) per feature; where the variance overflowed, 1 / the rescaled std instead. */
+export function inverseStd(variance: Float64Array, std: Float64Array | null, eps: number): Float64Array {
+  const invStd = new Float64Array(variance.length);
+  for (let j = 0; j < variance.length; j++) invStd[j] = 1 / Math.sqrt(variance[j] + eps);
+  if (std !== null) for (let j = 0; j < variance.length; j++) if (std[j] > 0) invStd[j] = 1 / std[j];
+  return invStd;
+}
+
 export function checkRunningStats(fn: string, runningMean: Tensor, runningVar: Tensor): void {
   const m = runningMean.data;
   const v = runningVar.data;

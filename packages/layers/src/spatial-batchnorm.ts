@@ -14,7 +14,14 @@ import {
   ValueError,
   zeros,
 } from '@backprop/tensor';
-import { type BatchnormParam, checkRunningStats, type NormMode, overflowedStd } from './batchnorm';
+import {
+  type BatchnormParam,
+  inverseStd,
+  type NormMode,
+  overflowedStd,
+  updateRunningStats,
+  useRunningStats,
+} from './batchnorm';
 import { describeCache } from './cache-kind';
 
 const MODES: readonly NormMode[] = ['train', 'test'];
@@ -97,25 +104,12 @@ export function spatialBatchnormForward(
     }
     for (let c = 0; c < C; c++) variance[c] /= M;
     std = overflowedStd(src, N, C, mean, variance, C * P, P);
-    const nextMean = allocate(dtype, C);
-    const nextVar = allocate(dtype, C);
-    for (let c = 0; c < C; c++) {
-      nextMean[c] = momentum * runningMean.data[c] + (1 - momentum) * mean[c];
-      nextVar[c] = momentum * runningVar.data[c] + (1 - momentum) * variance[c];
-    }
-    bnParam.runningMean = new Tensor(nextMean, [C]);
-    bnParam.runningVar = new Tensor(nextVar, [C]);
+    updateRunningStats(bnParam, runningMean, runningVar, mean, variance, momentum);
   } else {
-    checkRunningStats(fn, runningMean, runningVar);
-    mean.set(runningMean.data);
-    variance.set(runningVar.data);
-    bnParam.runningMean = runningMean;
-    bnParam.runningVar = runningVar;
+    useRunningStats(fn, bnParam, runningMean, runningVar, mean, variance);
   }
 
-  const invStd = new Float64Array(C);
-  for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance[c] + eps);
-  if (std !== null) for (let c = 0; c < C; c++) if (std[c] > 0) invStd[c] = 1 / std[c];
+  const invStd = inverseStd(variance, std, eps);
   const out = allocate(dtype, x.size);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
