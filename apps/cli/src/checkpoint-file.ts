@@ -4,22 +4,10 @@
 //   metadata 'backprop.experiment'  the experiment config (JSON)
 //   tensor   'solver/extra/mean'    the training split's mean image that was subtracted from the data
 import { readFile } from 'node:fs/promises';
-import {
-  EXPERIMENT_METADATA_KEY,
-  type ExperimentConfig,
-  experimentCheckpointExtra,
-  MEAN_TENSOR_NAME,
-  parseExperiment,
-} from '@backprop/experiment';
-import { readCheckpointInfo } from '@backprop/solver';
+import { type ExperimentCheckpoint, readExperimentCheckpoint } from '@backprop/experiment';
 import { writeFileAtomic } from '@backprop/solver/node';
-import { BackpropError, type Tensor } from '@backprop/tensor';
+import { BackpropError } from '@backprop/tensor';
 import { CliFailure } from './errors';
-
-export { EXPERIMENT_METADATA_KEY, MEAN_TENSOR_NAME };
-
-/** What `backprop train` stores in every checkpoint besides the Solver's own state. */
-export const checkpointExtra = experimentCheckpointExtra;
 
 /** Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never half of one. */
 export async function writeCheckpointFile(path: string, bytes: Uint8Array): Promise<void> {
@@ -27,14 +15,8 @@ export async function writeCheckpointFile(path: string, bytes: Uint8Array): Prom
 }
 
 /** A checkpoint file's bytes and what `backprop train` stored in it. */
-export interface CheckpointFile {
+export interface CheckpointFile extends ExperimentCheckpoint {
   bytes: Uint8Array;
-  config: ExperimentConfig;
-  /** The training mean image, shape `inputShape`. */
-  mean: Tensor | undefined;
-  /** Iterations done and planned when the checkpoint was taken. */
-  iteration: number;
-  numIterations: number;
 }
 
 /**
@@ -51,33 +33,11 @@ export async function readCheckpointFile(path: string): Promise<CheckpointFile> 
     if (code === 'ENOENT') throw new CliFailure(`error: checkpoint ${path} does not exist`);
     throw new CliFailure(`error: cannot read checkpoint ${path}: ${(error as Error).message}`);
   }
-  let info: ReturnType<typeof readCheckpointInfo>;
   try {
-    info = readCheckpointInfo(bytes);
+    return { bytes, ...readExperimentCheckpoint(bytes, path) };
   } catch (error) {
     if (error instanceof BackpropError)
       throw new CliFailure(`error: ${path} is not a backprop training checkpoint: ${error.message}`);
     throw error;
   }
-  const json = info.extra.metadata[EXPERIMENT_METADATA_KEY];
-  if (json === undefined) {
-    throw new CliFailure(
-      `error: checkpoint ${path} has no '${EXPERIMENT_METADATA_KEY}' metadata: it was not written by 'backprop train'`,
-    );
-  }
-  let config: ExperimentConfig;
-  try {
-    config = parseExperiment(JSON.parse(json));
-  } catch (error) {
-    throw new CliFailure(
-      `error: checkpoint ${path} has bad experiment metadata: ${(error as Error).message}`,
-    );
-  }
-  return {
-    bytes,
-    config,
-    mean: info.extra.tensors[MEAN_TENSOR_NAME],
-    iteration: info.solver.iteration,
-    numIterations: info.solver.numIterations,
-  };
 }

@@ -1,10 +1,16 @@
 import { toyDataset } from '@backprop/data';
-import { buildModel, buildSolver, prepareData } from '@backprop/experiment';
+import {
+  buildModel,
+  buildSolver,
+  EXPERIMENT_METADATA_KEY,
+  MEAN_TENSOR_NAME,
+  prepareData,
+} from '@backprop/experiment';
 import { loadModel } from '@backprop/models';
 import { readCheckpointInfo } from '@backprop/solver';
 import { describe, expect, it } from 'vitest';
 import type { Response } from '../src/worker/protocol';
-import { EXPERIMENT_METADATA_KEY, MEAN_TENSOR_NAME, SAMPLE_COUNT } from '../src/worker/trainer';
+import { SAMPLE_COUNT } from '../src/worker/trainer';
 import { harness, imageConfig, spiralConfig } from './helpers';
 
 type Of<T extends Response['type']> = Extract<Response, { type: T }>;
@@ -252,7 +258,7 @@ describe('Trainer › checkpoints', () => {
     const solver = buildSolver(config, buildModel(config, data.inputShape, data.numClasses), data);
     await h.trainer.handle({ type: 'load', bytes: solver.checkpoint(), fileName: 'plain.safetensors' });
     expect(h.of('error')[1].message).toBe(
-      "load: plain.safetensors has no 'backprop.experiment' metadata: it was not saved by the playground or 'backprop train'",
+      "readExperimentCheckpoint: plain.safetensors has no 'backprop.experiment' metadata: it was not saved by 'backprop train' or the playground",
     );
   });
 });

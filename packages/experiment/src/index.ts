@@ -1,8 +1,10 @@
 export { buildModel, buildSolver } from './build';
 export {
   EXPERIMENT_METADATA_KEY,
+  type ExperimentCheckpoint,
   experimentCheckpointExtra,
   MEAN_TENSOR_NAME,
+  readExperimentCheckpoint,
 } from './checkpoint';
 export {
   cloneConfig,

@@ -8,6 +8,8 @@ import {
   checkSameDType,
   checkShape,
   checkTensor,
+  type DType,
+  DTypeError,
   describe,
   formatShape,
   ShapeError,
@@ -37,7 +39,43 @@ export interface BatchnormParam {
   runningVar?: Tensor;
 }
 
-const MODES: readonly NormMode[] = ['train', 'test'];
+/** The valid modes, for argument checks (batchnorm, spatial batchnorm, dropout). */
+export const NORM_MODES: readonly NormMode[] = ['train', 'test'];
+
+/**
+ * Checks a bnParam for `size` features (or channels) and fills its defaults: mode, eps 1e-5,
+ * momentum 0.9, running statistics zeros of `dtype`. Shared by batchnorm and spatial batchnorm.
+ */
+export function readBatchnormParam(
+  fn: string,
+  bnParam: BatchnormParam,
+  size: number,
+  dtype: DType,
+  unit: 'features' | 'channels',
+): { mode: NormMode; eps: number; momentum: number; runningMean: Tensor; runningVar: Tensor } {
+  if (bnParam === null || typeof bnParam !== 'object') {
+    throw new ValueError(
+      fn,
+      'bnParam',
+      `must be an object { mode, eps?, momentum?, ... }, got ${describe(bnParam)}`,
+    );
+  }
+  const mode = checkOneOf(fn, 'bnParam.mode', bnParam.mode, NORM_MODES);
+  const eps = checkNumber(fn, 'bnParam.eps', bnParam.eps ?? 1e-5, { greaterThan: 0 });
+  const momentum = checkNumber(fn, 'bnParam.momentum', bnParam.momentum ?? 0.9, { min: 0, max: 1 });
+  const runningMean = bnParam.runningMean ?? zeros([size], dtype);
+  const runningVar = bnParam.runningVar ?? zeros([size], dtype);
+  checkShape(fn, 'bnParam.runningMean', runningMean, [size], `to match x's ${size} ${unit}`);
+  checkShape(fn, 'bnParam.runningVar', runningVar, [size], `to match x's ${size} ${unit}`);
+  for (const [name, t] of [
+    ['bnParam.runningMean', runningMean],
+    ['bnParam.runningVar', runningVar],
+  ] as const) {
+    if (t.dtype !== dtype)
+      throw new DTypeError(fn, name, `has dtype ${t.dtype}, expected ${dtype} to match x`);
+  }
+  return { mode, eps, momentum, runningMean, runningVar };
+}
 
 /**
  * Forward pass of batch normalization.
@@ -63,21 +101,13 @@ export function batchnormForward(
   checkShape(fn, 'gamma', gamma, [D], `to match x's ${D} features`);
   checkShape(fn, 'beta', beta, [D], `to match x's ${D} features`);
   const dtype = checkSameDType(fn, { x, gamma, beta });
-  if (bnParam === null || typeof bnParam !== 'object') {
-    throw new ValueError(
-      fn,
-      'bnParam',
-      `must be an object { mode, eps?, momentum?, ... }, got ${describe(bnParam)}`,
-    );
-  }
-  const mode = checkOneOf(fn, 'bnParam.mode', bnParam.mode, MODES);
-  const eps = checkNumber(fn, 'bnParam.eps', bnParam.eps ?? 1e-5, { greaterThan: 0 });
-  const momentum = checkNumber(fn, 'bnParam.momentum', bnParam.momentum ?? 0.9, { min: 0, max: 1 });
-  const runningMean = bnParam.runningMean ?? zeros([D], dtype);
-  const runningVar = bnParam.runningVar ?? zeros([D], dtype);
-  checkShape(fn, 'bnParam.runningMean', runningMean, [D], `to match x's ${D} features`);
-  checkShape(fn, 'bnParam.runningVar', runningVar, [D], `to match x's ${D} features`);
-  checkSameDType(fn, { x, 'bnParam.runningMean': runningMean, 'bnParam.runningVar': runningVar });
+  const { mode, eps, momentum, runningMean, runningVar } = readBatchnormParam(
+    fn,
+    bnParam,
+    D,
+    dtype,
+    'features',
+  );
   if (mode === 'train' && N === 0) {
     throw new ShapeError(
       fn,

@@ -12,7 +12,7 @@ import {
   Tensor,
   ValueError,
 } from '@backprop/tensor';
-import type { NormMode } from './batchnorm';
+import { NORM_MODES, type NormMode } from './batchnorm';
 
 /**
  * Options of a dropout layer, as CS231n's `dropout_param` (2018+ editions: `p` is the KEEP probability).
@@ -34,7 +34,6 @@ export interface DropoutParam {
   rng?: Rng;
 }
 
-const MODES: readonly NormMode[] = ['train', 'test'];
 const TWO_32 = 4294967296;
 
 /**
@@ -57,7 +56,7 @@ export function dropoutForward(x: Tensor, dropoutParam: DropoutParam): { out: Te
     );
   }
   const p = checkNumber(fn, 'dropoutParam.p', dropoutParam.p, { greaterThan: 0, max: 1 });
-  const mode = checkOneOf(fn, 'dropoutParam.mode', dropoutParam.mode, MODES);
+  const mode = checkOneOf(fn, 'dropoutParam.mode', dropoutParam.mode, NORM_MODES);
   const { seed, rng } = dropoutParam;
   if (seed !== undefined) checkNumber(fn, 'dropoutParam.seed', seed, { integer: true });
   if (rng !== undefined && !(rng instanceof Rng)) {

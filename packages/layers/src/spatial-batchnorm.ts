@@ -2,29 +2,24 @@
 //   x̂ = (x − μ_c) / √(σ_c² + eps),  out = γ_c·x̂ + β_c;  dx = γ_c/(M·√(σ_c²+eps)) · (M·dout − Σdout − x̂·Σ(dout·x̂)), M = N·H·W.
 import {
   allocate,
-  checkNumber,
-  checkOneOf,
   checkRank,
   checkSameDType,
   checkShape,
-  describe,
   formatShape,
   ShapeError,
   Tensor,
   ValueError,
-  zeros,
 } from '@backprop/tensor';
 import {
   type BatchnormParam,
   inverseStd,
   type NormMode,
   overflowedStd,
+  readBatchnormParam,
   updateRunningStats,
   useRunningStats,
 } from './batchnorm';
 import { describeCache } from './cache-kind';
-
-const MODES: readonly NormMode[] = ['train', 'test'];
 
 /**
  * Forward pass of spatial batch normalization, with the same `bnParam` semantics as `batchnormForward`:
@@ -50,21 +45,13 @@ export function spatialBatchnormForward(
   checkShape(fn, 'gamma', gamma, [C], `to match x's ${C} channels`);
   checkShape(fn, 'beta', beta, [C], `to match x's ${C} channels`);
   const dtype = checkSameDType(fn, { x, gamma, beta });
-  if (bnParam === null || typeof bnParam !== 'object') {
-    throw new ValueError(
-      fn,
-      'bnParam',
-      `must be an object { mode, eps?, momentum?, ... }, got ${describe(bnParam)}`,
-    );
-  }
-  const mode = checkOneOf(fn, 'bnParam.mode', bnParam.mode, MODES);
-  const eps = checkNumber(fn, 'bnParam.eps', bnParam.eps ?? 1e-5, { greaterThan: 0 });
-  const momentum = checkNumber(fn, 'bnParam.momentum', bnParam.momentum ?? 0.9, { min: 0, max: 1 });
-  const runningMean = bnParam.runningMean ?? zeros([C], dtype);
-  const runningVar = bnParam.runningVar ?? zeros([C], dtype);
-  checkShape(fn, 'bnParam.runningMean', runningMean, [C], `to match x's ${C} channels`);
-  checkShape(fn, 'bnParam.runningVar', runningVar, [C], `to match x's ${C} channels`);
-  checkSameDType(fn, { x, 'bnParam.runningMean': runningMean, 'bnParam.runningVar': runningVar });
+  const { mode, eps, momentum, runningMean, runningVar } = readBatchnormParam(
+    fn,
+    bnParam,
+    C,
+    dtype,
+    'channels',
+  );
   const P = H * W;
   const M = N * P;
   if (mode === 'train' && M === 0) {

@@ -11,6 +11,7 @@ import {
   buildSolver,
   defaultExperiment,
   type ExperimentConfig,
+  experimentCheckpointExtra,
   overrideExperiment,
   type PreparedData,
   parseExperiment,
@@ -18,7 +19,7 @@ import {
 } from '@backprop/experiment';
 import { ValueError } from '@backprop/tensor';
 import type { Command } from 'commander';
-import { checkpointExtra, readCheckpointFile, writeCheckpointFile } from '../checkpoint-file';
+import { readCheckpointFile, writeCheckpointFile } from '../checkpoint-file';
 import type { CliContext } from '../context';
 import { CliFailure, EXIT_INTERRUPTED, UsageError } from '../errors';
 import { addExperimentFlags, flagForField, flagPatch } from '../experiment-flags';
@@ -162,7 +163,7 @@ export async function runTrain(opts: TrainOptions, ctx: CliContext): Promise<Tra
   const model = buildModel(config, data.inputShape, data.numClasses);
   const solver = buildSolver(config, model, data, {
     verbose: false,
-    checkpointExtra: checkpointExtra(config, data),
+    checkpointExtra: experimentCheckpointExtra(config, data),
   });
   if (resumeBytes) solver.restore(resumeBytes);
   if (solver.iteration >= solver.numIterations) {

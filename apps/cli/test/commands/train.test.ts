@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXPERIMENT_METADATA_KEY } from '@backprop/experiment';
 import { loadModel } from '@backprop/models';
 import { readCheckpointInfo } from '@backprop/solver';
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENT_METADATA_KEY } from '../../src/checkpoint-file';
 import { parseJsonOutput, runBin, runMain, tempDir } from '../helpers';
 
 // A quick toy run: 360 training points, 7 iterations per epoch.

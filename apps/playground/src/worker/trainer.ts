@@ -5,17 +5,15 @@ import type { RawDataset } from '@backprop/data';
 import {
   buildModel,
   buildSolver,
-  EXPERIMENT_METADATA_KEY,
   type ExperimentConfig,
   experimentCheckpointExtra,
-  MEAN_TENSOR_NAME,
   type PreparedData,
-  parseExperiment,
   prepareData,
+  readExperimentCheckpoint,
   validateExperiment,
 } from '@backprop/experiment';
 import type { Model } from '@backprop/models';
-import { readCheckpointInfo, type Solver } from '@backprop/solver';
+import type { Solver } from '@backprop/solver';
 import { BackpropError, ValueError } from '@backprop/tensor';
 import { runGradCheck } from './gradcheck';
 import type { AccuracyCheck, Histories, Request, Response, RunInfo, RunStatus, View } from './protocol';
@@ -28,8 +26,6 @@ import {
   testView,
   toyFrame,
 } from './views';
-
-export { EXPERIMENT_METADATA_KEY, MEAN_TENSOR_NAME };
 
 /** Test images shown in the image grid. */
 export const SAMPLE_COUNT = 24;
@@ -157,16 +153,7 @@ export class Trainer {
     if (!(bytes instanceof Uint8Array)) {
       throw new ValueError('load', 'bytes', 'must be the Uint8Array contents of a checkpoint file');
     }
-    const { extra } = readCheckpointInfo(bytes);
-    const json = extra.metadata[EXPERIMENT_METADATA_KEY];
-    if (json === undefined) {
-      throw new ValueError(
-        'load',
-        fileName,
-        `has no '${EXPERIMENT_METADATA_KEY}' metadata: it was not saved by the playground or 'backprop train'`,
-      );
-    }
-    const config = parseExperiment(JSON.parse(json));
+    const { config } = readExperimentCheckpoint(bytes, fileName);
     const raw = await this.raw(config);
     if (generation !== this.generation) return;
     this.build(config, raw, bytes);
