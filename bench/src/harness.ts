@@ -1,8 +1,10 @@
 // The measuring tools every suite shares: a median-of-runs timer and a bridge to the numpy
 // reference scripts in bench/python/. Timing lives here and only here (tests never time anything).
+
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gemmInfo, getGemmThreads, setGemmThreads } from '@backprop/tensor';
 
 /** One measured case of one implementation: a row in a suite's table and in results/<suite>.json. */
 export interface BenchRow {
@@ -180,4 +182,22 @@ export function runPython(script: string, args: string[]): Promise<unknown | nul
       }
     });
   });
+}
+
+/**
+ * Runs `rows(impl)` with the GEMM on 1 thread and again on the default thread count (when that is
+ * more than 1), so every figure says how many threads produced it. Restores the setting afterwards.
+ */
+export function withGemmThreads(rows: (impl: string) => BenchRow[]): BenchRow[] {
+  const initial = getGemmThreads();
+  const out: BenchRow[] = [];
+  try {
+    for (const n of [...new Set([1, initial])]) {
+      setGemmThreads(n);
+      out.push(...rows(`backprop (${gemmInfo().backend}, ${n} thread${n > 1 ? 's' : ''})`));
+    }
+  } finally {
+    setGemmThreads(initial);
+  }
+  return out;
 }

@@ -6,9 +6,17 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { convBackward, convForward } from '@backprop/layers';
-import { gemmInfo, Rng, randn } from '@backprop/tensor';
+import { Rng, randn } from '@backprop/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { type BenchRow, clockNowMs, lastPythonNote, measure, runPython, type Suite } from '../harness';
+import {
+  type BenchRow,
+  clockNowMs,
+  lastPythonNote,
+  measure,
+  runPython,
+  type Suite,
+  withGemmThreads,
+} from '../harness';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
@@ -55,14 +63,13 @@ function timed(fn: () => void): { medianMs: number; runs: number } {
     : measure(fn, { minRuns: 9, minTimeMs: 1500, warmup: 2 });
 }
 
-function benchBackprop(): BenchRow[] {
+function benchBackprop(impl: string): BenchRow[] {
   const rng = new Rng(1);
   const x = randn([N, C, H, W], { rng });
   const w = randn([F, C, HH, WW], { rng, std: 1e-2 });
   const b = randn([F], { rng });
   const convParam = { stride, pad };
   const dout = randn([N, F, Ho, Wo], { rng });
-  const impl = `backprop (${gemmInfo().backend})`;
   const rows: BenchRow[] = [];
   rows.push(
     row(
@@ -163,9 +170,9 @@ interface NumpyRow {
 export const conv: Suite = {
   name: 'conv',
   description:
-    'ThreeLayerConvNet conv1 (x 50×3×32×32, w 32×3×7×7, stride 1, pad 3, float32), single-threaded: backprop vs tfjs wasm / cpu and numpy im2col',
+    'ThreeLayerConvNet conv1 (x 50×3×32×32, w 32×3×7×7, stride 1, pad 3, float32), GEMM on 1 thread and on every core: backprop vs tfjs wasm / cpu and numpy im2col',
   async run() {
-    const rows: BenchRow[] = benchBackprop();
+    const rows: BenchRow[] = withGemmThreads(benchBackprop);
     if (await initTfjsWasm()) rows.push(...benchTfjs('tfjs-wasm'));
     await tf.setBackend('cpu');
     rows.push(...benchTfjs('tfjs-cpu'));

@@ -11,8 +11,15 @@
 // dx of W2 and W3). At 3 ms the mlp needs 82 GFLOP/s of GEMM, at 10 ms the convnet 43.
 import { type Model, ThreeLayerConvNet, TwoLayerNet } from '@backprop/models';
 import { type AdamConfig, adam } from '@backprop/optim';
-import { gemmInfo, Rng, randn, type Tensor } from '@backprop/tensor';
-import { type BenchRow, lastPythonNote, measureInterleaved, runPython, type Suite } from '../harness';
+import { Rng, randn, type Tensor } from '@backprop/tensor';
+import {
+  type BenchRow,
+  lastPythonNote,
+  measureInterleaved,
+  runPython,
+  type Suite,
+  withGemmThreads,
+} from '../harness';
 
 /** A model, one fixed minibatch, and the per-parameter Adam state a training run would carry. */
 export interface StepSetup {
@@ -145,11 +152,9 @@ interface NumpyRow {
 export const steps: Suite = {
   name: 'steps',
   description:
-    'one float32 training step (loss forward + backward, Adam on every parameter), single-threaded: backprop vs numpy (CS231n layers)',
+    'one float32 training step (loss forward + backward, Adam on every parameter), GEMM on 1 thread and on every core: backprop vs numpy (CS231n layers)',
   async run() {
-    const impl = `backprop (${gemmInfo().backend})`;
-    const rows: BenchRow[] = [];
-    for (const c of stepCases) rows.push(...benchBackprop(c, impl));
+    const rows = withGemmThreads((impl) => stepCases.flatMap((c) => benchBackprop(c, impl)));
     const numpy = (await runPython(
       'steps.py',
       stepCases.map((c) => c.name),
