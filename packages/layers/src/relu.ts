@@ -6,6 +6,8 @@ import {
   checkShape,
   checkTensor,
   describe,
+  reluBackwardF32,
+  reluF32,
   Tensor,
   ValueError,
 } from '@backprop/tensor';
@@ -20,7 +22,8 @@ export function reluForward(x: Tensor): { out: Tensor; cache: ReluCache } {
   const src = x.data;
   const out = allocate(x.dtype, x.size);
   if (src instanceof Float32Array) {
-    reluBits(src, out as Float32Array);
+    // The WebAssembly SIMD kernel where there is one; the same bit operations in JavaScript otherwise.
+    if (!reluF32(src, out as Float32Array)) reluBits(src, out as Float32Array);
   } else {
     // Math.max keeps NaN as NaN and maps −0 to +0.
     for (let i = 0; i < out.length; i++) out[i] = Math.max(src[i], 0);
@@ -48,7 +51,9 @@ export function reluBackward(dout: Tensor, cache: ReluCache): { dx: Tensor } {
   const src = x.data;
   const dx = allocate(x.dtype, x.size);
   if (src instanceof Float32Array) {
-    reluGradBits(src, g as Float32Array, dx as Float32Array);
+    if (!reluBackwardF32(src, g as Float32Array, dx as Float32Array)) {
+      reluGradBits(src, g as Float32Array, dx as Float32Array);
+    }
   } else {
     for (let i = 0; i < dx.length; i++) dx[i] = src[i] > 0 ? g[i] : 0;
   }

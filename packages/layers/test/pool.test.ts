@@ -6,12 +6,13 @@ import {
   Rng,
   randn,
   ShapeError,
+  setKernelBackend,
   type Tensor,
   tensor,
   ValueError,
 } from '@backprop/tensor';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { maxPoolBackward, maxPoolBackwardNaive, maxPoolForward, maxPoolForwardNaive } from '../src/index';
 import { expectThrow, normal, snapshot } from './dense-helpers';
 
@@ -232,6 +233,43 @@ describe('maxPoolForward', () => {
         expect(Array.from(maxPoolBackward(dout, fast.cache).dx.data)).toEqual(
           Array.from(maxPoolBackwardNaive(dout, naive.cache).dx.data),
         );
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('maxPoolForward float32: WebAssembly SIMD kernel and JavaScript loop', () => {
+  afterEach(() => {
+    setKernelBackend('auto');
+  });
+
+  it('give the same out, argmax and dx, bit for bit (2×2 windows, ties and NaNs included)', () => {
+    const shapes = fc.record({
+      N: fc.integer({ min: 1, max: 3 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      Ho: fc.integer({ min: 1, max: 9 }),
+      Wo: fc.integer({ min: 1, max: 17 }),
+      seed: fc.nat(),
+      nans: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(shapes, (p) => {
+        const x = randn([p.N, p.C, 2 * p.Ho, 2 * p.Wo], { rng: new Rng(p.seed), dtype: 'float32' });
+        for (let i = 0; i < x.size; i++) x.data[i] = Math.max(0, Math.round(x.data[i] * 2)); // ReLU'd ties
+        if (p.nans) for (let i = p.seed % 5; i < x.size; i += 7) x.data[i] = Number.NaN;
+        const poolParam = { poolHeight: 2, poolWidth: 2, stride: 2 };
+        const dout = randn([p.N, p.C, p.Ho, p.Wo], { rng: new Rng(p.seed + 1), dtype: 'float32' });
+        const run = (backend: 'auto' | 'ts') => {
+          setKernelBackend(backend);
+          const { out, cache } = maxPoolForward(x, poolParam);
+          return {
+            out: Array.from(out.data),
+            argmax: Array.from(cache.argmax),
+            dx: Array.from(maxPoolBackward(dout, cache).dx.data),
+          };
+        };
+        expect(run('auto')).toEqual(run('ts'));
       }),
       { numRuns: 100 },
     );

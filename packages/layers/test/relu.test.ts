@@ -1,7 +1,18 @@
 import { evalNumericalGradientArray, relError } from '@backprop/gradcheck';
-import { DTypeError, linspace, ShapeError, Tensor, tensor, ValueError, zeros } from '@backprop/tensor';
+import {
+  DTypeError,
+  linspace,
+  Rng,
+  randn,
+  ShapeError,
+  setKernelBackend,
+  Tensor,
+  tensor,
+  ValueError,
+  zeros,
+} from '@backprop/tensor';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { reluBackward, reluForward } from '../src/index';
 import { expectThrow, normal, snapshot } from './dense-helpers';
 
@@ -163,6 +174,31 @@ describe('reluBackward', () => {
       () => reluBackward(zeros([2, 3], 'float64'), undefined as never),
       ValueError,
       'reluBackward: cache must be the cache reluForward returned, got undefined',
+    );
+  });
+});
+
+describe('float32 ReLU: WebAssembly SIMD kernel and JavaScript loop', () => {
+  afterEach(() => {
+    setKernelBackend('auto');
+  });
+
+  it('give the same out and dx, bit for bit (±0, ±Infinity, NaNs, subnormals; lengths across the chunk)', () => {
+    const special = [0, -0, Infinity, -Infinity, Number.NaN, 1e-45, -1e-45, 2, -2];
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20000 }), fc.nat(), (n, seed) => {
+        const x = randn([n], { rng: new Rng(seed), dtype: 'float32' });
+        for (let i = seed % 3; i < n; i += 5) x.data[i] = special[(i + seed) % special.length];
+        const dout = randn([n], { rng: new Rng(seed + 1), dtype: 'float32' });
+        const bits = (t: Tensor) => Array.from(new Int32Array(t.data.buffer, t.data.byteOffset, t.size));
+        const run = (backend: 'auto' | 'ts') => {
+          setKernelBackend(backend);
+          const { out, cache } = reluForward(x);
+          return { out: bits(out), dx: bits(reluBackward(dout, cache).dx) };
+        };
+        expect(run('auto')).toEqual(run('ts'));
+      }),
+      { numRuns: 40 },
     );
   });
 });

@@ -1,7 +1,7 @@
 // Adam (Kingma & Ba, 2015), as CS231n: t is incremented BEFORE the bias correction.
 //   t ← t + 1;  m ← β1·m + (1 − β1)·dw;  v ← β2·v + (1 − β2)·dw²
 //   m̂ = m / (1 − β1ᵗ);  v̂ = v / (1 − β2ᵗ);  w ← w − learningRate · m̂ / (√v̂ + epsilon)
-import { checkNumber, type Tensor } from '@backprop/tensor';
+import { adamF32, checkNumber, type FloatArray, type Tensor } from '@backprop/tensor';
 import { checkInPlace, checkUpdateArgs, hyper, state, target } from './check';
 import type { UpdateOptions, UpdateResult } from './types';
 
@@ -49,21 +49,13 @@ export function adam(
   const nextW = target(w, inPlace);
   const mOut = target(m, inPlace);
   const vOut = target(v, inPlace);
-  const out = nextW.data;
-  const nextM = mOut.data;
-  const nextV = vOut.data;
-  const x = w.data;
-  const g = dw.data;
-  const md = m.data;
-  const vd = v.data;
-  for (let i = 0; i < out.length; i++) {
-    nextM[i] = beta1 * md[i] + (1 - beta1) * g[i];
-    nextV[i] = beta2 * vd[i] + (1 - beta2) * g[i] * g[i];
-    // Read back the stored moments so float32 steps use exactly the state they hand on.
-    const mHat = nextM[i] / correct1;
-    const vHat = nextV[i] / correct2;
-    out[i] = x[i] - (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
-  }
+  const h = { learningRate, beta1, beta2, correct1, correct2, epsilon };
+  // float32 runs the WebAssembly SIMD kernel where there is one: the same float64 arithmetic two lanes
+  // at a time, bit for bit the loop below. (w, dw, m, v and the targets share one dtype, checked above.)
+  const f32 = (t: Tensor) => t.data as Float32Array;
+  const simd =
+    w.dtype === 'float32' && adamF32(f32(nextW), f32(mOut), f32(vOut), f32(w), f32(dw), f32(m), f32(v), h);
+  if (!simd) adamLoop(nextW.data, mOut.data, vOut.data, w.data, dw.data, m.data, v.data, h);
   return {
     nextW,
     config: {
@@ -77,4 +69,37 @@ export function adam(
       t,
     },
   };
+}
+
+/**
+ * The update loop, in its own function so that V8 optimizes it as a whole: inlined in `adam`, the
+ * loop was compiled on-stack alone and threw the code away at the return object after it, every call
+ * (355 deoptimizations in 60 convnet steps; 9.0 against 5.4 ms per step on a 627k-weight layer).
+ */
+function adamLoop(
+  out: FloatArray,
+  nextM: FloatArray,
+  nextV: FloatArray,
+  x: FloatArray,
+  g: FloatArray,
+  md: FloatArray,
+  vd: FloatArray,
+  h: {
+    learningRate: number;
+    beta1: number;
+    beta2: number;
+    correct1: number;
+    correct2: number;
+    epsilon: number;
+  },
+): void {
+  const { learningRate, beta1, beta2, correct1, correct2, epsilon } = h;
+  for (let i = 0; i < out.length; i++) {
+    nextM[i] = beta1 * md[i] + (1 - beta1) * g[i];
+    nextV[i] = beta2 * vd[i] + (1 - beta2) * g[i] * g[i];
+    // Read back the stored moments so float32 steps use exactly the state they hand on.
+    const mHat = nextM[i] / correct1;
+    const vHat = nextV[i] / correct2;
+    out[i] = x[i] - (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
+  }
 }

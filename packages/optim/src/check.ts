@@ -6,6 +6,8 @@ import {
   checkShape,
   checkTensor,
   describe,
+  type FloatArray,
+  firstNotNonNegativeF32,
   type Tensor,
   ValueError,
   zeros,
@@ -77,18 +79,29 @@ export function state(
   checkShape(fn, `config.${key}`, s, w.shape, 'to match w');
   checkSameDType(fn, { w, [`config.${key}`]: s });
   if (nonNegative) {
-    const d = s.data;
-    for (let i = 0; i < d.length; i++) {
-      if (!(d[i] >= 0)) {
-        throw new ValueError(
-          fn,
-          `config.${key}`,
-          `[${i}] is ${d[i]}, expected >= 0 (a running average of dw², which is never negative)`,
-        );
-      }
+    const i = firstNotNonNegative(s.data);
+    if (i >= 0) {
+      throw new ValueError(
+        fn,
+        `config.${key}`,
+        `[${i}] is ${s.data[i]}, expected >= 0 (a running average of dw², which is never negative)`,
+      );
     }
   }
   return s;
+}
+
+/**
+ * The index of the first entry that is negative or NaN, or −1. Its own function so V8 optimizes the
+ * loop whole (compiled on-stack inside `state`, it ran 5x slower: 1.5 ms on 627k floats).
+ */
+function firstNotNonNegative(d: FloatArray): number {
+  if (d instanceof Float32Array) {
+    const simd = firstNotNonNegativeF32(d);
+    if (simd !== undefined) return simd;
+  }
+  for (let i = 0; i < d.length; i++) if (!(d[i] >= 0)) return i;
+  return -1;
 }
 
 /** Checks `options` and returns whether the step may write into w and the state tensors. */

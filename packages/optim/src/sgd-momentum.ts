@@ -1,5 +1,5 @@
 // SGD with momentum (CS231n's form):  v ← momentum · v − learningRate · dw;  w ← w + v
-import type { Tensor } from '@backprop/tensor';
+import type { FloatArray, Tensor } from '@backprop/tensor';
 import { checkInPlace, checkUpdateArgs, hyper, state, target } from './check';
 import type { UpdateOptions, UpdateResult } from './types';
 
@@ -31,18 +31,26 @@ export function sgdMomentum(
   const velocity = state(fn, next, 'velocity', w);
   const nextW = target(w, inPlace);
   const velocityOut = target(velocity, inPlace);
-  const out = nextW.data;
-  const nextV = velocityOut.data;
-  const x = w.data;
-  const g = dw.data;
-  const v = velocity.data;
+  momentumLoop(nextW.data, velocityOut.data, w.data, dw.data, velocity.data, learningRate, momentum);
+  return {
+    nextW,
+    config: { ...next, learningRate, momentum, velocity: velocityOut },
+  };
+}
+
+/** The update loop, a function of its own so V8 optimizes it whole (see adam.ts). */
+function momentumLoop(
+  out: FloatArray,
+  nextV: FloatArray,
+  x: FloatArray,
+  g: FloatArray,
+  v: FloatArray,
+  learningRate: number,
+  momentum: number,
+): void {
   for (let i = 0; i < out.length; i++) {
     const vi = momentum * v[i] - learningRate * g[i];
     nextV[i] = vi;
     out[i] = x[i] + vi;
   }
-  return {
-    nextW,
-    config: { ...next, learningRate, momentum, velocity: velocityOut },
-  };
 }

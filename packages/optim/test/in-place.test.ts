@@ -1,17 +1,18 @@
 import { type OptimConfig, optimizers, type UpdateRuleName } from '@backprop/optim';
-import { Rng, randn, type Tensor } from '@backprop/tensor';
-import { describe, expect, it } from 'vitest';
+import { Rng, randn, setKernelBackend, type Tensor } from '@backprop/tensor';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const names = Object.keys(optimizers) as UpdateRuleName[];
 
-function run(name: UpdateRuleName, inPlace: boolean, dtype: 'float32' | 'float64') {
+/** Five steps of `name` on a w of `size` weights (default 20; 10007 crosses the kernels' 8192-float chunk). */
+function run(name: UpdateRuleName, inPlace: boolean, dtype: 'float32' | 'float64', size = 20) {
   const rng = new Rng(7);
-  let w: Tensor = randn([4, 5], { rng, dtype });
+  let w: Tensor = randn([size], { rng, dtype });
   const start = w;
   let config: OptimConfig | undefined = { learningRate: 1e-2 };
   const history: number[][] = [];
   for (let step = 0; step < 5; step++) {
-    const dw = randn([4, 5], { rng, dtype });
+    const dw = randn([size], { rng, dtype });
     const out = optimizers[name](w, dw, config, { inPlace });
     w = out.nextW;
     config = out.config;
@@ -51,6 +52,24 @@ describe('update rules › inPlace', () => {
       expect(() => optimizers[name](w, w.clone(), {}, { inPlace: 'yes' as unknown as boolean })).toThrow(
         `${name}: options.inPlace must be true or false, got 'yes'`,
       );
+    });
+  }
+});
+
+describe('float32 update rules: WebAssembly SIMD kernels and JavaScript loops', () => {
+  afterEach(() => {
+    setKernelBackend('auto');
+  });
+
+  for (const name of names) {
+    it(`${name} gives the same bits with the kernels on and off, in place and not`, () => {
+      for (const inPlace of [false, true]) {
+        setKernelBackend('auto');
+        const simd = run(name, inPlace, 'float32', 10007);
+        setKernelBackend('ts');
+        const js = run(name, inPlace, 'float32', 10007);
+        expect(simd.history).toEqual(js.history);
+      }
     });
   }
 });

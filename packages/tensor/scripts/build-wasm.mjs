@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compiles assembly/gemm.ts (AssemblyScript) to WebAssembly and embeds the module as base64 in
-// src/kernels/gemm-wasm.generated.ts, so the kernel loads the same way in Node, bundlers, browsers
+// Compiles assembly/gemm.ts and assembly/kernels.ts (AssemblyScript) to WebAssembly and embeds the
+// modules as base64 in src/kernels/wasm.generated.ts, so the kernels load the same way in Node, bundlers, browsers
 // and workers with no .wasm file to locate. The generated file is committed;
 // `node scripts/build-wasm.mjs --check` exits 1 when it is stale (CI runs it).
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const asc = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'asc.cmd' : 'asc');
-const target = join(root, 'src', 'kernels', 'gemm-wasm.generated.ts');
+const target = join(root, 'src', 'kernels', 'wasm.generated.ts');
 
 /**
  * The threaded variants import their memory (env.memory, shared, at most 4 GiB) so that the
@@ -44,6 +44,12 @@ const modules = [
     source: 'assembly/gemm.ts',
     flags: ['--enable', 'simd,relaxed-simd,threads', ...shared],
     doc: 'the relaxed-SIMD (FMA) GEMM on an imported shared memory (env.memory), for the threaded GEMM',
+  },
+  {
+    name: 'kernelsSimdWasm',
+    source: 'assembly/kernels.ts',
+    flags: ['--enable', 'simd'],
+    doc: 'f32x4 ReLU, 2×2 max pooling and the Adam update (src/kernels/simd-kernels.ts)',
   },
 ];
 
@@ -87,7 +93,7 @@ if (check) {
     );
     process.exit(1);
   }
-  process.stdout.write('gemm-wasm.generated.ts is up to date\n');
+  process.stdout.write('wasm.generated.ts is up to date\n');
 } else {
   writeFileSync(target, text);
   process.stdout.write(`wrote ${target}\n`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Tunes the WebAssembly GEMM's cache blocking: runs the embedded module (src/kernels/
-// gemm-wasm.generated.ts; rebuild it first with build:wasm) under several MC,KC,NC settings,
+// wasm.generated.ts; rebuild it first with build:wasm) under several MC,KC,NC settings,
 // interleaved, and reports GFLOP/s from CPU time (process.cpuUsage), which a busy machine disturbs
 // far less than wall time.
 //
@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const generated = readFileSync(join(root, 'src', 'kernels', 'gemm-wasm.generated.ts'), 'utf8');
+const generated = readFileSync(join(root, 'src', 'kernels', 'wasm.generated.ts'), 'utf8');
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const name = process.argv.includes('--relaxed') ? 'gemmRelaxedSimdWasm' : 'gemmSimdWasm';
 const base64 = new RegExp(`export const ${name} = '([^']+)'`).exec(generated)?.[1];

@@ -39,6 +39,17 @@ export {
   setGemmThreads,
   setGemmThreadThreshold,
 } from './kernels/gemm';
+export {
+  type AdamStep,
+  adamF32,
+  firstNotNonNegativeF32,
+  getKernelBackend,
+  type KernelBackend,
+  maxPool2x2F32,
+  reluBackwardF32,
+  reluF32,
+  setKernelBackend,
+} from './kernels/simd-kernels';
 export { broadcastShapes, broadcastStrides } from './ops/broadcast';
 export {
   abs,

@@ -2,7 +2,7 @@
 // Non-overlapping windows (poolHeight = poolWidth = stride, tiling H and W) take a branch-light path
 // with the 2×2 case (ThreeLayerConvNet's pool) unrolled; anything else takes the general window loop.
 // NaN propagates as in numpy: a window holding a NaN outputs NaN, and its argmax is the first NaN.
-import { allocate, Tensor, ValueError } from '@backprop/tensor';
+import { allocate, maxPool2x2F32, Tensor, ValueError } from '@backprop/tensor';
 import { checkPoolArgs, checkPoolCache, checkPoolDout, type PoolGeometry, type PoolParam } from './naive';
 
 /**
@@ -18,8 +18,13 @@ export function maxPoolForward(x: Tensor, poolParam: PoolParam): { out: Tensor; 
   const argmax = new Int32Array(out.length);
   const tiles =
     g.poolHeight === g.stride && g.poolWidth === g.stride && g.H % g.stride === 0 && g.W % g.stride === 0;
-  if (tiles && g.stride === 2) pool2x2(x.data, g, out, argmax);
-  else poolWindows(x.data, g, out, argmax);
+  if (tiles && g.stride === 2) {
+    // float32 runs the WebAssembly SIMD kernel where there is one (the same comparisons, four windows
+    // at a time and without branches: on activations after a ReLU the JavaScript branches mispredict).
+    const simd =
+      x.data instanceof Float32Array && maxPool2x2F32(x.data, out as Float32Array, argmax, N * C, g.H, g.W);
+    if (!simd) pool2x2(x.data, g, out, argmax);
+  } else poolWindows(x.data, g, out, argmax);
   return {
     out: new Tensor(out, [N, C, outHeight, outWidth]),
     cache: { x, poolParam: { poolHeight: g.poolHeight, poolWidth: g.poolWidth, stride: g.stride }, argmax },
@@ -47,10 +52,22 @@ export function maxPoolBackward(dout: Tensor, cache: MaxPoolCache): { dx: Tensor
       'must be the cache returned by maxPoolForward (it holds no argmax of the right size)',
     );
   }
-  const dd = dout.data;
   const dx = allocate(x.dtype, x.size);
-  for (let k = 0; k < dd.length; k++) dx[argmax[k]] += dd[k];
+  scatterAdd(dx, argmax, dout.data);
   return { dx: new Tensor(dx, x.shape) };
+}
+
+/**
+ * dx[argmax[k]] += dout[k]. A function of its own so V8 optimizes it whole: inlined in
+ * `maxPoolBackward`, the loop was compiled on-stack alone and deoptimized at the code after it on
+ * every call (5.7 against 1.8 ms on the convnet's 50×32×28×28 input).
+ */
+function scatterAdd(
+  dx: Float32Array | Float64Array,
+  argmax: Int32Array,
+  dout: Float32Array | Float64Array,
+): void {
+  for (let k = 0; k < dout.length; k++) dx[argmax[k]] += dout[k];
 }
 
 /** What `maxPoolForward` keeps for the backward pass. */

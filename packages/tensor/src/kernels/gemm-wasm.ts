@@ -16,7 +16,7 @@ import {
   gemmRelaxedSimdWasm,
   gemmSimdSharedWasm,
   gemmSimdWasm,
-} from './gemm-wasm.generated';
+} from './wasm.generated';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
@@ -81,7 +81,8 @@ export function wasmSimdSupported(): boolean {
   return wasmGemmVariant() !== 'none';
 }
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+/** The bytes of an embedded module (base64 in wasm.generated.ts). */
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
