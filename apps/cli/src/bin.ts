@@ -2,6 +2,7 @@
 // The `backprop` executable: runs the command line and sets the exit status.
 import { processContext } from './context';
 import { main } from './main';
+import { enableRelaxedSimd, relaunch, wantsRelaunch } from './runtime';
 
 // `backprop data | head`: the reader went away; stop quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -11,6 +12,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-main(process.argv.slice(2), processContext()).then((code) => {
+const argv = process.argv.slice(2);
+// A long run reruns itself with malloc tuned (see runtime.ts); the rerun, and every short command,
+// runs here, with fused multiply-add on where Node has it behind a flag.
+const run = wantsRelaunch(argv) ? relaunch(argv) : (enableRelaxedSimd(), main(argv, processContext()));
+run.then((code) => {
   process.exitCode = code;
 });

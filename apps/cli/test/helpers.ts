@@ -68,13 +68,17 @@ export async function runMain(
  */
 export function runBin(
   args: string[],
-  opts: { cwd?: string; onStderr?: (stderr: string, kill: (signal: NodeJS.Signals) => void) => void } = {},
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    onStderr?: (stderr: string, kill: (signal: NodeJS.Signals) => void) => void;
+  } = {},
 ): Promise<CliRun & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['--conditions=@backprop/source', '--import', tsxLoader, join(cliRoot, 'src/bin.ts'), ...args],
-      { cwd: opts.cwd ?? cliRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: opts.cwd ?? cliRoot, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     let stderr = '';

@@ -4,10 +4,11 @@
 import { convBackward, convForward } from '@backprop/layers';
 import { FullyConnectedNet } from '@backprop/models';
 import { adam } from '@backprop/optim';
-import { type DType, gemm, getGemmBackend, Rng, randn, zeros } from '@backprop/tensor';
+import { type DType, gemm, Rng, randn, zeros } from '@backprop/tensor';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { parsePositiveIntegerArg } from '../options';
+import { formatRuntime, runtimeInfo } from '../runtime';
 import { formatRate } from '../ui/format';
 import { formatTable } from '../ui/table';
 
@@ -152,9 +153,9 @@ export function runBench(opts: BenchOptions, ctx: CliContext): BenchRow[] {
   }
 
   if (opts.json) {
-    ctx.stdout(`${JSON.stringify({ gemmBackend: getGemmBackend(), reps: opts.reps, results: rows })}\n`);
+    ctx.stdout(`${JSON.stringify({ runtime: runtimeInfo(), reps: opts.reps, results: rows })}\n`);
   } else {
-    ctx.stdout(`GEMM backend: ${getGemmBackend()}; median of ${opts.reps} runs after a warm-up\n\n`);
+    ctx.stdout(`${formatRuntime(runtimeInfo())}; median of ${opts.reps} runs after a warm-up\n\n`);
     ctx.stdout(
       formatTable(
         ['benchmark', 'dtype', 'median ms', 'GFLOP/s'],

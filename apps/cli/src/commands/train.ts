@@ -24,6 +24,7 @@ import type { CliContext } from '../context';
 import { CliFailure, EXIT_INTERRUPTED, UsageError } from '../errors';
 import { addExperimentFlags, flagForField, flagPatch } from '../experiment-flags';
 import { parsePathArg } from '../options';
+import { formatRuntime, type RuntimeInfo, runtimeInfo } from '../runtime';
 import { formatAccuracy, formatSeconds } from '../ui/format';
 import { TrainingProgress } from '../ui/progress';
 
@@ -52,6 +53,8 @@ export interface TrainSummary {
   trainAccHistory: number[];
   valAccHistory: number[];
   config: ExperimentConfig;
+  /** The GEMM kernel and threads, and the malloc setting, the run had (for comparing timings). */
+  runtime: RuntimeInfo;
 }
 
 export function registerTrain(program: Command, ctx: CliContext): void {
@@ -244,6 +247,8 @@ export async function runTrain(opts: TrainOptions, ctx: CliContext): Promise<Tra
   // Ctrl-C: the solver stops after the current step (nothing half done), then the checkpoint is written.
   let interrupted = false;
   const offInterrupt = ctx.onInterrupt(() => {
+    // A terminal's Ctrl-C may arrive twice (from the terminal and passed on by the relaunching parent).
+    if (interrupted) return;
     interrupted = true;
     progress.log('Ctrl-C: stopping after the current step and writing a checkpoint...');
     solver.stop();
@@ -292,11 +297,13 @@ export async function runTrain(opts: TrainOptions, ctx: CliContext): Promise<Tra
     trainAccHistory: [...solver.trainAccHistory],
     valAccHistory: [...solver.valAccHistory],
     config,
+    runtime: runtimeInfo(),
   };
   say(
     `\nbest val accuracy ${formatAccuracy(result.bestValAcc)}; test accuracy ${formatAccuracy(testAcc)} ` +
       `(${data.yTest.length} examples, best-val parameters)\n` +
-      `${formatSeconds(trainSeconds)} training, ${formatSeconds(seconds)} in all; checkpoint ${out}\n`,
+      `${formatSeconds(trainSeconds)} training, ${formatSeconds(seconds)} in all; checkpoint ${out}\n` +
+      `${formatRuntime(result.runtime)}\n`,
   );
   if (opts.json) ctx.stdout(`${JSON.stringify(result)}\n`);
   return result;

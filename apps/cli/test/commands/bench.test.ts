@@ -18,11 +18,13 @@ describe('backprop bench', () => {
     expect(code).toBe(0);
     const result = parseJsonOutput(stdout) as {
       reps: number;
-      gemmBackend: string;
+      runtime: { gemm: string; gemmThreads: number; mallocTuned: boolean; node: string };
       results: { name: string; dtype: string; flops: number; medianMs: number; gflops: number }[];
     };
     expect(result.reps).toBe(1);
-    expect(typeof result.gemmBackend).toBe('string');
+    expect(['wasm-relaxed-simd', 'wasm-simd', 'ts']).toContain(result.runtime.gemm);
+    expect(result.runtime.gemmThreads).toBeGreaterThanOrEqual(1);
+    expect(result.runtime.node).toBe(process.version);
     const names = result.results.map((r) => `${r.name} ${r.dtype}`);
     expect(names).toEqual([
       'gemm 32x32x32 float32',

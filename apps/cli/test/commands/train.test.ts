@@ -185,6 +185,8 @@ describe('backprop train', () => {
     );
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(/Interrupted \(Ctrl-C\) at iteration \d+\/2800/);
+    // Once, though the relaunching parent passes the signal on (a terminal sends it to both).
+    expect(run.stderr.match(/Ctrl-C: stopping/g)).toHaveLength(1);
     const saved = readCheckpointInfo(new Uint8Array(readFileSync(join(dir, 'sig.safetensors'))));
     expect(saved.solver.iteration).toBeGreaterThanOrEqual(20);
     expect(saved.solver.iteration).toBeLessThan(2800);
