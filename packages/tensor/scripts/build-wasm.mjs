@@ -23,25 +23,25 @@ const shared = ['--importMemory', '--sharedMemory', '--initialMemory', '1', '--m
 const modules = [
   {
     name: 'gemmSimdWasm',
-    source: 'assembly/gemm.ts',
+    source: 'assembly/index.ts',
     flags: ['--enable', 'simd'],
     doc: 'f32x4 SIMD GEMM (baseline WebAssembly SIMD, no relaxed-SIMD)',
   },
   {
     name: 'gemmRelaxedSimdWasm',
-    source: 'assembly/gemm.ts',
+    source: 'assembly/index.ts',
     flags: ['--enable', 'simd,relaxed-simd'],
     doc: 'the same GEMM with relaxed-SIMD fused multiply-add (f32x4.relaxed_madd)',
   },
   {
     name: 'gemmSimdSharedWasm',
-    source: 'assembly/gemm.ts',
+    source: 'assembly/index.ts',
     flags: ['--enable', 'simd,threads', ...shared],
     doc: 'the f32x4 GEMM on an imported shared memory (env.memory), for the threaded GEMM',
   },
   {
     name: 'gemmRelaxedSimdSharedWasm',
-    source: 'assembly/gemm.ts',
+    source: 'assembly/index.ts',
     flags: ['--enable', 'simd,relaxed-simd,threads', ...shared],
     doc: 'the relaxed-SIMD (FMA) GEMM on an imported shared memory (env.memory), for the threaded GEMM',
   },

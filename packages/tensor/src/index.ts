@@ -27,6 +27,7 @@ export {
 export { allocate, bytesPerElement, DTYPES, type DType, dtypeOf, type FloatArray } from './dtype';
 export { BackpropError, DTypeError, FormatError, ShapeError, ValueError } from './errors';
 export { readSafetensors, type Safetensors, writeSafetensors } from './io/safetensors';
+export { convBackwardF32, convForwardF32 } from './kernels/conv-wasm';
 export {
   type GemmBackend,
   type GemmInfo,

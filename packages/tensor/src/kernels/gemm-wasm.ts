@@ -18,7 +18,7 @@ import {
   gemmSimdWasm,
 } from './wasm.generated';
 
-interface GemmExports {
+export interface GemmExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   workspaceBytes(M: number, N: number, K: number): number;
@@ -94,7 +94,7 @@ function instantiate(module: WebAssembly.Module): GemmExports {
 }
 
 /** The instantiated kernel, compiling it on first use; null when SIMD is missing or not ready yet. */
-function loadKernel(): GemmExports | null {
+export function loadKernel(): GemmExports | null {
   if (kernel !== undefined) return kernel;
   kernel = null;
   const which = wasmGemmVariant();
@@ -138,12 +138,12 @@ export function wasmGemmAvailable(): boolean {
 }
 
 /** Round a byte offset up to a cache line (a number, not an int32: offsets may pass 2 GiB). */
-const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+export const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 /** 32-bit linear memory tops out at 4 GiB; stay a page below. */
-const maxMemoryBytes = 2 ** 32 - 65536;
+export const maxMemoryBytes = 2 ** 32 - 65536;
 
 /** A Float32Array over the kernel's memory, at least `bytes` long; recreated after growth. */
-function memoryView(k: GemmExports, bytes: number): Float32Array {
+export function memoryView(k: GemmExports, bytes: number): Float32Array {
   const memory = k.memory;
   if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
   // Growing detaches the old ArrayBuffer (and every view on it): make a fresh view.

@@ -1,0 +1,233 @@
+// Convolution of float32 images on the GEMM module's memory: im2col, col2im and the per-image loop of
+// a convolution layer's forward and backward passes, so the columns never leave this memory (the
+// JavaScript layer copies only x, w, dout and the results). Driven by src/kernels/conv-wasm.ts; the
+// arithmetic is the same as @backprop/layers' JavaScript path (im2colImage / col2imImage around
+// `gemm`), image by image and in the same order, so the two give the same bits.
+//
+// Layouts: x is n×C×H×W, w is F×K with K = C·HH·WW (rows ordered c, i, j), cols is K×P with
+// P = Ho·Wo, out and dout are n×F×P. Addresses are byte addresses in this memory.
+import { sgemm } from './gemm';
+
+/** The first output index o in [0, n) with o·stride + offset ≥ 0. */
+function firstInside(offset: i32, stride: i32, n: i32): i32 {
+  return offset >= 0 ? 0 : min(n, (-offset + stride - 1) / stride);
+}
+
+/** One past the last output index o in [0, n) with o·stride + offset < size. */
+function endInside(offset: i32, stride: i32, size: i32, n: i32): i32 {
+  if (offset >= size) return 0;
+  return min(n, (size - 1 - offset) / stride + 1);
+}
+
+/** n floats from src to dst (the regions do not overlap), four at a time. */
+function copyFloats(dst: usize, src: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) v128.store(dst + ((<usize>k) << 2), v128.load(src + ((<usize>k) << 2)));
+  for (; k < n; k++) store<f32>(dst + ((<usize>k) << 2), load<f32>(src + ((<usize>k) << 2)));
+}
+
+function zeroFloats(dst: usize, n: i32): void {
+  if (n > 0) memory.fill(dst, 0, (<usize>n) << 2);
+}
+
+/** cols (K×P) = the im2col matrix of one C×H×W image at x; every entry is written, zeros included. */
+export function im2col(
+  x: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+  cols: usize,
+): void {
+  const P = Ho * Wo;
+  let row = cols;
+  for (let c = 0; c < C; c++) {
+    const plane = c * H * W; // element index of the channel's first value
+    for (let i = 0; i < HH; i++) {
+      const ohLo = firstInside(i - pad, stride, Ho);
+      const ohHi = max(ohLo, endInside(i - pad, stride, H, Ho));
+      for (let j = 0; j < WW; j++) {
+        const owLo = firstInside(j - pad, stride, Wo);
+        const owHi = max(owLo, endInside(j - pad, stride, W, Wo));
+        if (stride === 1 && Wo === W && ohHi > ohLo && owHi > owLo) {
+          // "Same" convolution: the in-bounds part of the row is one contiguous span of x (x's plane
+          // shifted by (i − pad, j − pad)); the entries that wrapped round from a neighbouring image
+          // row are zeroed afterwards.
+          const dst = ohLo * W + owLo;
+          const src = plane + (ohLo + i - pad) * W + owLo + j - pad;
+          const len = (ohHi - ohLo - 1) * W + (owHi - owLo);
+          zeroFloats(row, dst);
+          copyFloats(row + ((<usize>dst) << 2), x + ((<usize>src) << 2), len);
+          zeroFloats(row + ((<usize>(dst + len)) << 2), P - dst - len);
+          if (owHi - owLo < W) {
+            for (let oh = ohLo; oh < ohHi; oh++) {
+              const r = row + ((<usize>(oh * W)) << 2);
+              zeroFloats(r, owLo);
+              zeroFloats(r + ((<usize>owHi) << 2), W - owHi);
+            }
+          }
+        } else {
+          zeroFloats(row, ohLo * Wo);
+          for (let oh = ohLo; oh < ohHi; oh++) {
+            const dst = row + ((<usize>(oh * Wo)) << 2);
+            const src = plane + (oh * stride + i - pad) * W + j - pad; // x index at ow = 0 (may be < 0)
+            zeroFloats(dst, owLo);
+            if (stride === 1) {
+              copyFloats(dst + ((<usize>owLo) << 2), x + ((<usize>(src + owLo)) << 2), owHi - owLo);
+            } else {
+              for (let ow = owLo; ow < owHi; ow++) {
+                store<f32>(dst + ((<usize>ow) << 2), load<f32>(x + ((<usize>(src + ow * stride)) << 2)));
+              }
+            }
+            zeroFloats(dst + ((<usize>owHi) << 2), Wo - owHi);
+          }
+          zeroFloats(row + ((<usize>(ohHi * Wo)) << 2), (Ho - ohHi) * Wo);
+        }
+        row += (<usize>P) << 2;
+      }
+    }
+  }
+}
+
+/**
+ * dx (C×H×W, overwritten) = col2im of the K×P matrix at cols: each entry added onto the input pixel
+ * it was read from, in the order of @backprop/tensor's col2imImage (c, i, j, then output position).
+ */
+export function col2im(
+  cols: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+  dx: usize,
+): void {
+  const P = Ho * Wo;
+  zeroFloats(dx, C * H * W);
+  let row = cols;
+  for (let c = 0; c < C; c++) {
+    const plane = c * H * W;
+    for (let i = 0; i < HH; i++) {
+      const ohLo = firstInside(i - pad, stride, Ho);
+      const ohHi = endInside(i - pad, stride, H, Ho);
+      for (let j = 0; j < WW; j++) {
+        const owLo = firstInside(j - pad, stride, Wo);
+        const owHi = endInside(j - pad, stride, W, Wo);
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const src = row + ((<usize>(oh * Wo)) << 2);
+          const dst = plane + (oh * stride + i - pad) * W + j - pad; // dx index at ow = 0 (may be < 0)
+          if (stride === 1) {
+            let ow = owLo;
+            for (; ow + 4 <= owHi; ow += 4) {
+              const d = dx + ((<usize>(dst + ow)) << 2);
+              v128.store(d, f32x4.add(v128.load(d), v128.load(src + ((<usize>ow) << 2))));
+            }
+            for (; ow < owHi; ow++) {
+              const d = dx + ((<usize>(dst + ow)) << 2);
+              store<f32>(d, load<f32>(d) + load<f32>(src + ((<usize>ow) << 2)));
+            }
+          } else {
+            for (let ow = owLo; ow < owHi; ow++) {
+              const d = dx + ((<usize>(dst + ow * stride)) << 2);
+              store<f32>(d, load<f32>(d) + load<f32>(src + ((<usize>ow) << 2)));
+            }
+          }
+        }
+        row += (<usize>P) << 2;
+      }
+    }
+  }
+}
+
+/**
+ * Forward pass of n images: out_m = w · cols(x_m) + b for each image m. cols is a K×P workspace and
+ * work the GEMM's (workspaceBytes of F×P×K).
+ */
+export function convForward(
+  n: i32,
+  F: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+  x: usize,
+  w: usize,
+  b: usize,
+  out: usize,
+  cols: usize,
+  work: usize,
+): void {
+  const K = C * HH * WW;
+  const P = Ho * Wo;
+  const imageBytes = (<usize>(C * H * W)) << 2;
+  const outBytes = (<usize>(F * P)) << 2;
+  for (let m = 0; m < n; m++) {
+    im2col(x + <usize>m * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo, cols);
+    const o = out + <usize>m * outBytes;
+    // The bias first, then the product added onto it (beta = 1), as the JavaScript path does.
+    for (let f = 0; f < F; f++) {
+      const bias = f32x4.splat(load<f32>(b + ((<usize>f) << 2)));
+      const r = o + ((<usize>(f * P)) << 2);
+      let p = 0;
+      for (; p + 4 <= P; p += 4) v128.store(r + ((<usize>p) << 2), bias);
+      for (; p < P; p++) store<f32>(r + ((<usize>p) << 2), f32x4.extract_lane(bias, 0));
+    }
+    sgemm(false, false, F, P, K, 1, 1, w, cols, o, work);
+  }
+}
+
+/**
+ * Backward pass of n images: dw (F×K) += dout_m · cols(x_m)ᵀ for each image (the first of the whole
+ * batch overwrites: `first`), and when dx ≠ 0, dx_m = col2im(wᵀ · dout_m). cols and dcols are K×P
+ * workspaces; work is the GEMMs' (the largest workspaceBytes of the two shapes).
+ */
+export function convBackward(
+  n: i32,
+  F: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+  x: usize,
+  w: usize,
+  dout: usize,
+  dw: usize,
+  dx: usize,
+  first: bool,
+  cols: usize,
+  dcols: usize,
+  work: usize,
+): void {
+  const K = C * HH * WW;
+  const P = Ho * Wo;
+  const imageBytes = (<usize>(C * H * W)) << 2;
+  const doutBytes = (<usize>(F * P)) << 2;
+  for (let m = 0; m < n; m++) {
+    const d = dout + <usize>m * doutBytes;
+    im2col(x + <usize>m * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo, cols);
+    sgemm(false, true, F, K, P, 1, first && m === 0 ? 0 : 1, d, cols, dw, work);
+    if (dx !== 0) {
+      sgemm(true, false, K, P, F, 1, 0, w, d, dcols, work);
+      col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dx + <usize>m * imageBytes);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// float32 convolution on the GEMM module (assembly/conv.ts): im2col, the per-image GEMMs and col2im
+// all run in the module's memory, so only x, w, dout and the results cross into it, where the
+// JavaScript path (im2colImage / col2imImage around `gemm`) copies every image's columns in and out.
+// Same arithmetic, same order, same bits as that path on one thread (tests compare them).
+//
+// Images go through in groups of at most GROUP_BYTES of input and output, so memory stays bounded
+// for any batch (the module's memory only grows). Functions return false, doing nothing, where the
+// kernel is unavailable or `setGemmBackend('ts')` is in force; the caller then runs its JavaScript path.
+import type { ConvGeometry } from '../ops/im2col';
+import { getGemmBackend } from './gemm';
+import { align, type GemmExports, loadKernel, maxMemoryBytes, memoryView } from './gemm-wasm';
+
+type Geometry = readonly [number, number, number, number, number, number, number, number, number];
+
+interface ConvExports extends GemmExports {
+  convForward(
+    n: number,
+    F: number,
+    ...rest: [...Geometry, number, number, number, number, number, number]
+  ): void;
+  convBackward(
+    n: number,
+    F: number,
+    ...rest: [...Geometry, number, number, number, number, number, boolean, number, number, number]
+  ): void;
+}
+
+/** Bytes of images (input and output together) copied in and out per call into the module. */
+const GROUP_BYTES = 16 * 2 ** 20;
+
+function kernel(): ConvExports | null {
+  if (getGemmBackend() === 'ts') return null;
+  return loadKernel() as ConvExports | null;
+}
+
+function geometry(g: ConvGeometry): Geometry {
+  return [g.C, g.H, g.W, g.HH, g.WW, g.stride, g.pad, g.outHeight, g.outWidth];
+}
+
+/** Byte offsets of consecutive regions of the given float counts, from the kernel's heap base. */
+function layout(k: GemmExports, floats: number[], workBytes: number): { at: number[]; end: number } {
+  const at: number[] = [];
+  let next = align(k.heapBase());
+  for (const n of floats) {
+    at.push(next);
+    next = align(next + 4 * n);
+  }
+  at.push(next); // the GEMM workspace
+  return { at, end: next + workBytes };
+}
+
+/**
+ * out (N×F×H'×W') = conv(x, w) + b for float32 x (N×C×H×W), w (F×C×HH×WW), b (F). Arguments are
+ * already checked by the layer.
+ */
+export function convForwardF32(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  g: ConvGeometry,
+  N: number,
+  F: number,
+): boolean {
+  const k = kernel();
+  if (k === null || N === 0) return false;
+  const K = g.C * g.HH * g.WW;
+  const P = g.outHeight * g.outWidth;
+  const image = g.C * g.H * g.W;
+  const G = Math.max(1, Math.min(N, Math.floor(GROUP_BYTES / (4 * (image + F * P)))));
+  const { at, end } = layout(k, [F * K, F, K * P, G * image, G * F * P], k.workspaceBytes(F, P, K));
+  const [aw, ab, acols, ax, aout, awork] = at;
+  if (end > maxMemoryBytes) return false;
+  let mem: Float32Array;
+  try {
+    mem = memoryView(k, end);
+  } catch {
+    return false; // the engine refused to grow the memory: the JavaScript path copes
+  }
+  mem.set(w.subarray(0, F * K), aw >>> 2);
+  mem.set(b.subarray(0, F), ab >>> 2);
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const n = Math.min(G, N - n0);
+    mem.set(x.subarray(n0 * image, (n0 + n) * image), ax >>> 2);
+    k.convForward(n, F, ...geometry(g), ax, aw, ab, aout, acols, awork);
+    out.set(mem.subarray(aout >>> 2, (aout >>> 2) + n * F * P), n0 * F * P);
+  }
+  return true;
+}
+
+/**
+ * dw (F×C×HH×WW, overwritten) and, when dx is given, dx (N×C×H×W, overwritten) of a float32
+ * convolution from dout (N×F×H'×W'). db is the caller's (a sum over dout). Arguments are already checked.
+ */
+export function convBackwardF32(
+  x: Float32Array,
+  w: Float32Array,
+  dout: Float32Array,
+  dw: Float32Array,
+  dx: Float32Array | null,
+  g: ConvGeometry,
+  N: number,
+  F: number,
+): boolean {
+  const k = kernel();
+  if (k === null || N === 0) return false;
+  const K = g.C * g.HH * g.WW;
+  const P = g.outHeight * g.outWidth;
+  const image = g.C * g.H * g.W;
+  const perImage = 4 * ((dx ? 2 : 1) * image + F * P);
+  const G = Math.max(1, Math.min(N, Math.floor(GROUP_BYTES / perImage)));
+  const workBytes = Math.max(k.workspaceBytes(F, K, P), dx ? k.workspaceBytes(K, P, F) : 0);
+  const regions = [F * K, F * K, K * P, dx ? K * P : 0, G * image, G * F * P, dx ? G * image : 0];
+  const { at, end } = layout(k, regions, workBytes);
+  const [aw, adw, acols, adcols, ax, adout, adx, awork] = at;
+  if (end > maxMemoryBytes) return false;
+  let mem: Float32Array;
+  try {
+    mem = memoryView(k, end);
+  } catch {
+    return false;
+  }
+  mem.set(w.subarray(0, F * K), aw >>> 2);
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const n = Math.min(G, N - n0);
+    mem.set(x.subarray(n0 * image, (n0 + n) * image), ax >>> 2);
+    mem.set(dout.subarray(n0 * F * P, (n0 + n) * F * P), adout >>> 2);
+    k.convBackward(n, F, ...geometry(g), ax, aw, adout, adw, dx ? adx : 0, n0 === 0, acols, adcols, awork);
+    if (dx) dx.set(mem.subarray(adx >>> 2, (adx >>> 2) + n * image), n0 * image);
+  }
+  dw.set(mem.subarray(adw >>> 2, (adw >>> 2) + F * K));
+  return true;
+}

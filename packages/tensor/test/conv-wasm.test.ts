@@ -1,0 +1,156 @@
+// The convolution loop inside the WebAssembly GEMM module against the same loop written here with the
+// library's JavaScript pieces (im2colImage, col2imImage) around `gemm` on one thread: bit for bit, over
+// random geometries (strides, pads, "same" and "valid" convolutions, several channels) and batches that
+// cross the module's image groups.
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ConvGeometry,
+  col2imImage,
+  convBackwardF32,
+  convForwardF32,
+  convGeometry,
+  gemm,
+  gemmInfo,
+  im2colImage,
+  Rng,
+  randn,
+  setGemmBackend,
+  setGemmThreads,
+} from '../src/index';
+
+const defaultThreads = gemmInfo().threads;
+
+afterEach(() => {
+  setGemmBackend('auto');
+  setGemmThreads(defaultThreads);
+});
+
+const names = { fn: 'test', stride: 'stride', pad: 'pad', field: 'w' };
+
+/** The reference: per image, im2col then `gemm`, exactly as @backprop/layers' JavaScript path. */
+function reference(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  dout: Float32Array,
+  g: ConvGeometry,
+  N: number,
+  F: number,
+) {
+  const K = g.C * g.HH * g.WW;
+  const P = g.outHeight * g.outWidth;
+  const image = g.C * g.H * g.W;
+  const cols = new Float32Array(K * P);
+  const dcols = new Float32Array(K * P);
+  const out = new Float32Array(N * F * P);
+  const dw = new Float32Array(F * K);
+  const dx = new Float32Array(N * image);
+  for (let n = 0; n < N; n++) {
+    im2colImage(x, n * image, g, cols, 0);
+    const o = out.subarray(n * F * P, (n + 1) * F * P);
+    for (let f = 0; f < F; f++) o.fill(b[f], f * P, (f + 1) * P);
+    gemm(F, P, K, w, cols, o, { beta: 1 });
+    const d = dout.subarray(n * F * P, (n + 1) * F * P);
+    gemm(F, K, P, d, cols, dw, { transB: true, beta: n === 0 ? 0 : 1 });
+    gemm(K, P, F, w, d, dcols, { transA: true });
+    col2imImage(dcols, 0, g, dx, n * image);
+  }
+  return { out, dw, dx };
+}
+
+const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+
+function data(n: number, seed: number): Float32Array {
+  return randn([n], { rng: new Rng(seed), dtype: 'float32' }).data as Float32Array;
+}
+
+describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
+  it('equal im2col + gemm + col2im in JavaScript, bit for bit', () => {
+    setGemmThreads(1);
+    const problem = fc
+      .record({
+        N: fc.integer({ min: 1, max: 4 }),
+        F: fc.integer({ min: 1, max: 9 }),
+        C: fc.integer({ min: 1, max: 3 }),
+        HH: fc.integer({ min: 1, max: 5 }),
+        WW: fc.integer({ min: 1, max: 5 }),
+        stride: fc.integer({ min: 1, max: 3 }),
+        pad: fc.integer({ min: 0, max: 3 }),
+        oh: fc.integer({ min: 1, max: 9 }),
+        ow: fc.integer({ min: 1, max: 12 }),
+        seed: fc.nat(),
+      })
+      // Sizes that the stride tiles exactly: H = (oh − 1)·stride + HH − 2·pad, at least 1.
+      .map((p) => ({
+        ...p,
+        H: Math.max(1, (p.oh - 1) * p.stride + p.HH - 2 * p.pad),
+        W: Math.max(1, (p.ow - 1) * p.stride + p.WW - 2 * p.pad),
+      }))
+      .filter((p) => (p.H + 2 * p.pad - p.HH) % p.stride === 0 && (p.W + 2 * p.pad - p.WW) % p.stride === 0)
+      .filter((p) => p.H + 2 * p.pad >= p.HH && p.W + 2 * p.pad >= p.WW);
+    fc.assert(
+      fc.property(problem, (p) => {
+        const g = convGeometry(names, p);
+        const P = g.outHeight * g.outWidth;
+        const x = data(p.N * p.C * p.H * p.W, p.seed);
+        const w = data(p.F * p.C * p.HH * p.WW, p.seed + 1);
+        const b = data(p.F, p.seed + 2);
+        const dout = data(p.N * p.F * P, p.seed + 3);
+        const want = reference(x, w, b, dout, g, p.N, p.F);
+        const out = new Float32Array(p.N * p.F * P).fill(Number.NaN);
+        const dw = new Float32Array(p.F * p.C * p.HH * p.WW).fill(Number.NaN);
+        const dx = new Float32Array(x.length).fill(Number.NaN);
+        expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
+        expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F)).toBe(true);
+        expect(bits(out)).toEqual(bits(want.out));
+        expect(bits(dw)).toEqual(bits(want.dw));
+        expect(bits(dx)).toEqual(bits(want.dx));
+        // Without dx, dw is the same and dx is left alone.
+        const dw2 = new Float32Array(dw.length);
+        expect(convBackwardF32(x, w, dout, dw2, null, g, p.N, p.F)).toBe(true);
+        expect(bits(dw2)).toEqual(bits(want.dw));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('streams a batch bigger than one image group (16 MB) in several groups', () => {
+    setGemmThreads(1);
+    const N = 3;
+    const F = 2;
+    const g = convGeometry(names, { C: 1, H: 800, W: 800, HH: 3, WW: 3, stride: 1, pad: 1 });
+    // An image with its output is 7.7 MB (two per forward group), with its dout and dx 10.2 MB (one per
+    // backward group).
+    const P = g.outHeight * g.outWidth;
+    const x = data(N * 800 * 800, 5);
+    const w = data(F * 9, 6);
+    const b = data(F, 7);
+    const dout = data(N * F * P, 8);
+    const want = reference(x, w, b, dout, g, N, F);
+    const out = new Float32Array(N * F * P);
+    const dw = new Float32Array(F * 9);
+    const dx = new Float32Array(x.length);
+    expect(convForwardF32(x, w, b, out, g, N, F)).toBe(true);
+    expect(convBackwardF32(x, w, dout, dw, dx, g, N, F)).toBe(true);
+    expect(bits(out)).toEqual(bits(want.out));
+    expect(bits(dw)).toEqual(bits(want.dw));
+    expect(bits(dx)).toEqual(bits(want.dx));
+  });
+
+  it("returns false, touching nothing, under setGemmBackend('ts') and for an empty batch", () => {
+    const g = convGeometry(names, { C: 1, H: 4, W: 4, HH: 3, WW: 3, stride: 1, pad: 1 });
+    const out = new Float32Array(16).fill(7);
+    expect(convForwardF32(new Float32Array(0), new Float32Array(9), new Float32Array(1), out, g, 0, 1)).toBe(
+      false,
+    );
+    setGemmBackend('ts');
+    expect(convForwardF32(new Float32Array(16), new Float32Array(9), new Float32Array(1), out, g, 1, 1)).toBe(
+      false,
+    );
+    expect(
+      convBackwardF32(new Float32Array(16), new Float32Array(9), out, new Float32Array(9), null, g, 1, 1),
+    ).toBe(false);
+    expect(Array.from(out)).toEqual(new Array(16).fill(7));
+  });
+});
