@@ -7,6 +7,7 @@ import {
   type DType,
   DTypeError,
   describe,
+  type FloatArray,
   formatShape,
   Rng,
   type RngState,
@@ -202,15 +203,40 @@ export function checkInput(
  */
 export function addL2(reg: number, w: Tensor, dw: Tensor): number {
   if (reg === 0) return 0;
-  const wd = w.data;
-  const gd = dw.data;
-  let sum = 0;
-  for (let i = 0; i < wd.length; i++) {
+  return 0.5 * reg * sumSquaresAddScaled(w.data, dw.data, reg);
+}
+
+/**
+ * Σ w² (returned) and g += reg·w in one pass. Four partial sums, combined as (s0 + s1) + (s2 + s3):
+ * a single running sum waits on the add latency every element (2.4 against 1.2 ms on the convnet's
+ * 627k-weight layer).
+ */
+function sumSquaresAddScaled(wd: FloatArray, gd: FloatArray, reg: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < wd.length; i += 4) {
+    const a = wd[i];
+    const b = wd[i + 1];
+    const c = wd[i + 2];
+    const d = wd[i + 3];
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+    gd[i] += reg * a;
+    gd[i + 1] += reg * b;
+    gd[i + 2] += reg * c;
+    gd[i + 3] += reg * d;
+  }
+  for (; i < wd.length; i++) {
     const v = wd[i];
-    sum += v * v;
+    s0 += v * v;
     gd[i] += reg * v;
   }
-  return 0.5 * reg * sum;
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Deep copy of a record of tensors (snapshots must not alias live state). */

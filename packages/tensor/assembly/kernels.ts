@@ -201,3 +201,56 @@ export function firstNotNonNegative(x: usize, n: i32): i32 {
   for (; i < n; i++) if (!(load<f32>(x + ((<usize>i) << 2)) >= 0)) return i;
   return -1;
 }
+
+/**
+ * The backward pass of `maxPool2x2`: dx (planes×H×W, every entry written) gets each window's dout at
+ * the window's argmax (a flat index into x plus `indexBase`, as `maxPool2x2` wrote it) and +0 at the
+ * other three places. dout is added to +0, as a scatter into a zeroed dx does (so −0 becomes +0).
+ */
+export function maxPool2x2Backward(
+  dout: usize,
+  argmax: usize,
+  dx: usize,
+  planes: i32,
+  H: i32,
+  W: i32,
+  indexBase: i32,
+): void {
+  const Ho = H >> 1;
+  const Wo = W >> 1;
+  const rowBytes = (<usize>W) << 2;
+  const step = i32x4(0, 2, 4, 6);
+  const zero = f32x4.splat(0);
+  let k = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    for (let oh = 0; oh < Ho; oh++) {
+      const top = plane * H * W + 2 * oh * W;
+      const r0 = dx + ((<usize>top) << 2);
+      const r1 = r0 + rowBytes;
+      let ow = 0;
+      for (; ow + 4 <= Wo; ow += 4, k += 4) {
+        const at0 = i32x4.add(i32x4.splat(indexBase + top + 2 * ow), step);
+        const at = v128.load(argmax + ((<usize>k) << 2));
+        const d = f32x4.add(v128.load(dout + ((<usize>k) << 2)), zero);
+        const e0 = v128.and(d, i32x4.eq(at, at0));
+        const o0 = v128.and(d, i32x4.eq(at, i32x4.add(at0, i32x4.splat(1))));
+        const e1 = v128.and(d, i32x4.eq(at, i32x4.add(at0, i32x4.splat(W))));
+        const o1 = v128.and(d, i32x4.eq(at, i32x4.add(at0, i32x4.splat(W + 1))));
+        const off = (<usize>(2 * ow)) << 2;
+        v128.store(r0 + off, i32x4.shuffle(e0, o0, 0, 4, 1, 5));
+        v128.store(r0 + off, i32x4.shuffle(e0, o0, 2, 6, 3, 7), 16);
+        v128.store(r1 + off, i32x4.shuffle(e1, o1, 0, 4, 1, 5));
+        v128.store(r1 + off, i32x4.shuffle(e1, o1, 2, 6, 3, 7), 16);
+      }
+      for (; ow < Wo; ow++, k++) {
+        const first = top + 2 * ow;
+        const at = load<i32>(argmax + ((<usize>k) << 2)) - indexBase;
+        const d: f32 = load<f32>(dout + ((<usize>k) << 2)) + 0;
+        store<f32>(dx + ((<usize>first) << 2), at === first ? d : 0);
+        store<f32>(dx + ((<usize>(first + 1)) << 2), at === first + 1 ? d : 0);
+        store<f32>(dx + ((<usize>(first + W)) << 2), at === first + W ? d : 0);
+        store<f32>(dx + ((<usize>(first + W + 1)) << 2), at === first + W + 1 ? d : 0);
+      }
+    }
+  }
+}

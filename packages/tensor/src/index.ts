@@ -46,6 +46,7 @@ export {
   firstNotNonNegativeF32,
   getKernelBackend,
   type KernelBackend,
+  maxPool2x2BackwardF32,
   maxPool2x2F32,
   reluBackwardF32,
   reluF32,

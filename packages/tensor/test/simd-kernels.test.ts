@@ -9,6 +9,7 @@ import {
   firstNotNonNegativeF32,
   gemmInfo,
   getKernelBackend,
+  maxPool2x2BackwardF32,
   maxPool2x2F32,
   reluBackwardF32,
   reluF32,
@@ -126,6 +127,39 @@ describe.skipIf(!gemmInfo().simd)('WebAssembly SIMD kernels', () => {
     );
   });
 
+  it('maxPool2x2BackwardF32 equals a scatter-add of dout into a zeroed dx at the argmax', () => {
+    const shapes = fc.record({
+      planes: fc.integer({ min: 1, max: 5 }),
+      h: fc.integer({ min: 1, max: 8 }),
+      w: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(14), fc.constant(66)),
+    });
+    fc.assert(
+      fc.property(shapes, values(1, 40), values(1, 40), ({ planes, h, w }, xs, ds) => {
+        const H = 2 * h;
+        const W = 2 * w;
+        const x = new Float32Array(planes * H * W);
+        for (let i = 0; i < x.length; i++) x[i] = xs[(i * 5) % xs.length];
+        const n = x.length / 4;
+        const out = new Float32Array(n);
+        const argmax = new Int32Array(n);
+        expect(maxPool2x2F32(x, out, argmax, planes, H, W)).toBe(true);
+        const dout = new Float32Array(n);
+        for (let k = 0; k < n; k++) dout[k] = ds[k % ds.length];
+        const dx = new Float32Array(x.length).fill(7);
+        expect(maxPool2x2BackwardF32(dout, argmax, dx, planes, H, W)).toBe(true);
+        const want = new Float32Array(x.length);
+        for (let k = 0; k < n; k++) want[argmax[k]] += dout[k];
+        // Values (a NaN's payload may differ): −0 in dout arrives as +0, as 0 + −0 does.
+        expect(Array.from(dx).map((v) => (Number.isNaN(v) ? 'NaN' : v))).toEqual(
+          Array.from(want).map((v) => (Number.isNaN(v) ? 'NaN' : v)),
+        );
+        for (let i = 0; i < x.length; i++)
+          if (!Number.isNaN(want[i])) expect(Object.is(dx[i], want[i])).toBe(true);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
   it('maxPool2x2F32 streams planes larger than its chunk', () => {
     const H = 132;
     const W = 130; // one plane is 17,160 floats, more than the 16,384 a chunk holds
@@ -234,6 +268,9 @@ describe('setKernelBackend', () => {
     expect(reluF32(x, new Float32Array(2))).toBe(false);
     expect(reluBackwardF32(x, x, new Float32Array(2))).toBe(false);
     expect(maxPool2x2F32(new Float32Array(4), new Float32Array(1), new Int32Array(1), 1, 2, 2)).toBe(false);
+    expect(maxPool2x2BackwardF32(new Float32Array(1), new Int32Array(1), new Float32Array(4), 1, 2, 2)).toBe(
+      false,
+    );
     expect(firstNotNonNegativeF32(x)).toBeUndefined();
     expect(setKernelBackend('wasm')).toBe('ts');
   });

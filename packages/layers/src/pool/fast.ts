@@ -2,7 +2,7 @@
 // Non-overlapping windows (poolHeight = poolWidth = stride, tiling H and W) take a branch-light path
 // with the 2×2 case (ThreeLayerConvNet's pool) unrolled; anything else takes the general window loop.
 // NaN propagates as in numpy: a window holding a NaN outputs NaN, and its argmax is the first NaN.
-import { allocate, maxPool2x2F32, Tensor, ValueError } from '@backprop/tensor';
+import { allocate, maxPool2x2BackwardF32, maxPool2x2F32, Tensor, ValueError } from '@backprop/tensor';
 import { checkPoolArgs, checkPoolCache, checkPoolDout, type PoolGeometry, type PoolParam } from './naive';
 
 /**
@@ -53,7 +53,14 @@ export function maxPoolBackward(dout: Tensor, cache: MaxPoolCache): { dx: Tensor
     );
   }
   const dx = allocate(x.dtype, x.size);
-  scatterAdd(dx, argmax, dout.data);
+  const tiles2x2 =
+    g.poolHeight === 2 && g.poolWidth === 2 && g.stride === 2 && g.H % 2 === 0 && g.W % 2 === 0;
+  // float32 2×2 windows: the SIMD kernel writes every window whole (no scatter); the same values.
+  const simd =
+    tiles2x2 &&
+    dout.data instanceof Float32Array &&
+    maxPool2x2BackwardF32(dout.data, argmax, dx as Float32Array, g.N * g.C, g.H, g.W);
+  if (!simd) scatterAdd(dx, argmax, dout.data);
   return { dx: new Tensor(dx, x.shape) };
 }
 

@@ -25,6 +25,15 @@ interface KernelExports {
     W: number,
     indexBase: number,
   ): void;
+  maxPool2x2Backward(
+    dout: number,
+    argmax: number,
+    dx: number,
+    planes: number,
+    H: number,
+    W: number,
+    indexBase: number,
+  ): void;
   adam(
     w: number,
     g: number,
@@ -177,6 +186,39 @@ export function maxPool2x2F32(
     k.maxPool2x2(4 * ax, 4 * ao, 4 * aa, count, H, W, start);
     out.set(f32.subarray(ao, ao + (n >>> 2)), start >>> 2);
     argmax.set(i32.subarray(aa, aa + (n >>> 2)), start >>> 2);
+  }
+  return true;
+}
+
+/**
+ * The backward pass of `maxPool2x2F32`: dx (planes×H×W, every entry written) holds each window's
+ * dout at its argmax and +0 elsewhere (the values of a scatter-add into a zeroed dx).
+ */
+export function maxPool2x2BackwardF32(
+  dout: Float32Array,
+  argmax: Int32Array,
+  dx: Float32Array,
+  planes: number,
+  H: number,
+  W: number,
+): boolean {
+  const k = module();
+  if (k === null) return false;
+  const plane = H * W;
+  const perChunk = Math.max(1, Math.floor((2 * CHUNK) / plane));
+  const floats = perChunk * plane;
+  reserve(k, floats + 2 * (floats >>> 2));
+  const adx = base >>> 2;
+  const ad = adx + floats;
+  const aa = ad + (floats >>> 2);
+  for (let p = 0; p < planes; p += perChunk) {
+    const count = Math.min(perChunk, planes - p);
+    const n = count * plane;
+    const start = p * plane;
+    f32.set(dout.subarray(start >>> 2, (start + n) >>> 2), ad);
+    i32.set(argmax.subarray(start >>> 2, (start + n) >>> 2), aa);
+    k.maxPool2x2Backward(4 * ad, 4 * aa, 4 * adx, count, H, W, start);
+    dx.set(f32.subarray(adx, adx + n), start);
   }
   return true;
 }
