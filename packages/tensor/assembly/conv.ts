@@ -6,7 +6,7 @@
 //
 // Layouts: x is n×C×H×W, w is F×K with K = C·HH·WW (rows ordered c, i, j), cols is K×P with
 // P = Ho·Wo, out and dout are n×F×P. Addresses are byte addresses in this memory.
-import { sgemm } from './gemm';
+import { sgemm, sgemmStrided } from './gemm';
 
 /** The first output index o in [0, n) with o·stride + offset ≥ 0. */
 function firstInside(offset: i32, stride: i32, n: i32): i32 {
@@ -229,5 +229,135 @@ export function convBackward(
       sgemm(true, false, K, P, F, 1, 0, w, d, dcols, work);
       col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dx + <usize>m * imageBytes);
     }
+  }
+}
+
+/**
+ * Rows k0..k1 of one image's im2col matrix into cols ((k1 − k0)×P): row k is (c, i, j) with
+ * k = (c·HH + i)·WW + j, the same values `im2col` puts in its row k.
+ */
+export function im2colRows(
+  x: usize,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+  k0: i32,
+  k1: i32,
+  cols: usize,
+): void {
+  const P = Ho * Wo;
+  let row = cols;
+  for (let k = k0; k < k1; k++) {
+    const c = k / (HH * WW);
+    const i = (k / WW) % HH;
+    const j = k % WW;
+    const plane = c * H * W;
+    const ohLo = firstInside(i - pad, stride, Ho);
+    const ohHi = max(ohLo, endInside(i - pad, stride, H, Ho));
+    const owLo = firstInside(j - pad, stride, Wo);
+    const owHi = max(owLo, endInside(j - pad, stride, W, Wo));
+    zeroFloats(row, ohLo * Wo);
+    for (let oh = ohLo; oh < ohHi; oh++) {
+      const dst = row + ((<usize>(oh * Wo)) << 2);
+      const src = plane + (oh * stride + i - pad) * W + j - pad;
+      zeroFloats(dst, owLo);
+      if (stride === 1) {
+        copyFloats(dst + ((<usize>owLo) << 2), x + ((<usize>(src + owLo)) << 2), owHi - owLo);
+      } else {
+        for (let ow = owLo; ow < owHi; ow++) {
+          store<f32>(dst + ((<usize>ow) << 2), load<f32>(x + ((<usize>(src + ow * stride)) << 2)));
+        }
+      }
+      zeroFloats(dst + ((<usize>owHi) << 2), Wo - owHi);
+    }
+    zeroFloats(row + ((<usize>(ohHi * Wo)) << 2), (Ho - ohHi) * Wo);
+    row += (<usize>P) << 2;
+  }
+}
+
+/**
+ * Columns k0..k1 of dw (F×K, row stride K) over n images, for the threaded backward pass: for each
+ * image in order, dw[:, k0:k1] (+)= dout_m · cols_m[k0:k1]ᵀ. Every element gets the instruction
+ * sequence of `convBackward`'s full-width GEMMs (the GEMM never splits P, its inner dimension), so
+ * any split of the columns gives the same bits. cols is a (k1 − k0)×P workspace.
+ */
+export function convBackwardFilterColumns(
+  n: i32,
+  F: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+  x: usize,
+  dout: usize,
+  dw: usize,
+  k0: i32,
+  k1: i32,
+  first: bool,
+  cols: usize,
+  work: usize,
+): void {
+  const K = C * HH * WW;
+  const P = Ho * Wo;
+  const imageBytes = (<usize>(C * H * W)) << 2;
+  const doutBytes = (<usize>(F * P)) << 2;
+  for (let m = 0; m < n; m++) {
+    im2colRows(x + <usize>m * imageBytes, H, W, HH, WW, stride, pad, Ho, Wo, k0, k1, cols);
+    const beta: f32 = first && m === 0 ? 0 : 1;
+    sgemmStrided(
+      false,
+      true,
+      F,
+      k1 - k0,
+      P,
+      1,
+      beta,
+      dout + <usize>m * doutBytes,
+      P,
+      cols,
+      P,
+      dw + ((<usize>k0) << 2),
+      K,
+      work,
+    );
+  }
+}
+
+/** dx_m = col2im(wᵀ · dout_m) for n images (the data half of `convBackward`); dcols is K×P. */
+export function convBackwardData(
+  n: i32,
+  F: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+  w: usize,
+  dout: usize,
+  dx: usize,
+  dcols: usize,
+  work: usize,
+): void {
+  const K = C * HH * WW;
+  const P = Ho * Wo;
+  const imageBytes = (<usize>(C * H * W)) << 2;
+  const doutBytes = (<usize>(F * P)) << 2;
+  for (let m = 0; m < n; m++) {
+    sgemm(true, false, K, P, F, 1, 0, w, dout + <usize>m * doutBytes, dcols, work);
+    col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dx + <usize>m * imageBytes);
   }
 }

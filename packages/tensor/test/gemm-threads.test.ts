@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  convBackwardF32,
+  convForwardF32,
+  convGeometry,
   gemm,
   gemmInfo,
   getGemmThreads,
@@ -309,4 +312,80 @@ describe('threading fallback', () => {
       }
     }
   }, 45_000);
+});
+
+describe('threaded convolution', () => {
+  /** out, dw and dx of a float32 convolution with the given thread count and caller participation. */
+  function conv(p: ConvCase, threads: number, callerWorks = true) {
+    const g = convGeometry({ fn: 'test', stride: 'stride', pad: 'pad', field: 'w' }, p);
+    const P = g.outHeight * g.outWidth;
+    const rng = new Rng(p.seed);
+    const x = new Float32Array(p.N * p.C * p.H * p.W);
+    const w = new Float32Array(p.F * p.C * p.HH * p.WW);
+    const b = new Float32Array(p.F);
+    const dout = new Float32Array(p.N * p.F * P);
+    for (const a of [x, w, b, dout]) rng.fillNormal(a);
+    const out = new Float32Array(dout.length);
+    const dw = new Float32Array(w.length);
+    const dx = new Float32Array(x.length);
+    setGemmThreads(threads);
+    const previous = setCallerWorks(callerWorks);
+    try {
+      expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
+      expect(convBackwardF32(x, w, dout, dw, p.withDx ? dx : null, g, p.N, p.F)).toBe(true);
+    } finally {
+      setCallerWorks(previous);
+    }
+    return { out, dw, dx };
+  }
+
+  interface ConvCase {
+    N: number;
+    F: number;
+    C: number;
+    H: number;
+    W: number;
+    HH: number;
+    WW: number;
+    stride: number;
+    pad: number;
+    seed: number;
+    withDx: boolean;
+  }
+
+  const convArb = fc
+    .record({
+      N: fc.integer({ min: 2, max: 9 }),
+      F: fc.integer({ min: 1, max: 12 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      HH: fc.integer({ min: 1, max: 5 }),
+      stride: fc.integer({ min: 1, max: 2 }),
+      pad: fc.integer({ min: 0, max: 2 }),
+      oh: fc.integer({ min: 1, max: 12 }),
+      seed: fc.integer(),
+      withDx: fc.boolean(),
+    })
+    .map((p) => {
+      const H = Math.max(p.HH, (p.oh - 1) * p.stride + p.HH - 2 * p.pad);
+      return { ...p, WW: p.HH, H, W: H };
+    })
+    .filter((p) => (p.H + 2 * p.pad - p.HH) % p.stride === 0);
+
+  it('is bit-identical to one thread: forward by images, dw by columns, dx by images', async () => {
+    await helpersReady();
+    const before = threadStats();
+    fc.assert(
+      fc.property(convArb, fc.boolean(), (p, callerWorks) => {
+        const one = conv(p, 1);
+        const two = conv(p, 2, callerWorks);
+        expectBitIdentical(two.out, one.out);
+        expectBitIdentical(two.dw, one.dw);
+        expectBitIdentical(two.dx, one.dx);
+      }),
+      { numRuns: 60, seed: 11 },
+    );
+    const after = threadStats();
+    expect(after.threadedCalls - before.threadedCalls).toBeGreaterThanOrEqual(120);
+    expect(after.helperBands).toBeGreaterThan(before.helperBands);
+  }, 30_000);
 });

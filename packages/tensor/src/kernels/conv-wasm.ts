@@ -3,12 +3,23 @@
 // JavaScript path (im2colImage / col2imImage around `gemm`) copies every image's columns in and out.
 // Same arithmetic, same order, same bits as that path on one thread (tests compare them).
 //
+// With threads wanted and enough work, the threaded versions in gemm-threads.ts split the images
+// (forward, dx) or dw's columns over the helper threads, with the same bits.
+//
 // Images go through in groups of at most GROUP_BYTES of input and output, so memory stays bounded
 // for any batch (the module's memory only grows). Functions return false, doing nothing, where the
 // kernel is unavailable or `setGemmBackend('ts')` is in force; the caller then runs its JavaScript path.
 import type { ConvGeometry } from '../ops/im2col';
 import { getGemmBackend } from './gemm';
-import { align, type GemmExports, loadKernel, maxMemoryBytes, memoryView } from './gemm-wasm';
+import { convBackwardThreaded, convForwardThreaded, convThreadedWanted } from './gemm-threads';
+import {
+  align,
+  type GemmExports,
+  loadKernel,
+  maxMemoryBytes,
+  memoryView,
+  sharedGemmBytes,
+} from './gemm-wasm';
 
 type Geometry = readonly [number, number, number, number, number, number, number, number, number];
 
@@ -64,6 +75,10 @@ export function convForwardF32(
 ): boolean {
   const k = kernel();
   if (k === null || N === 0) return false;
+  if (convThreadedWanted(g, N, F)) {
+    const bytes = sharedGemmBytes();
+    if (bytes && convForwardThreaded(x, w, b, out, g, N, F, bytes)) return true;
+  }
   const K = g.C * g.HH * g.WW;
   const P = g.outHeight * g.outWidth;
   const image = g.C * g.H * g.W;
@@ -104,6 +119,10 @@ export function convBackwardF32(
 ): boolean {
   const k = kernel();
   if (k === null || N === 0) return false;
+  if (convThreadedWanted(g, N, F)) {
+    const bytes = sharedGemmBytes();
+    if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes)) return true;
+  }
   const K = g.C * g.HH * g.WW;
   const P = g.outHeight * g.outWidth;
   const image = g.C * g.H * g.W;

@@ -19,10 +19,18 @@
 // thread, where Atomics.wait is not allowed, a worker that cannot start) leaves the single-threaded
 // kernel in charge; `threadsStatus` says why.
 
+import type { ConvGeometry } from '../ops/im2col';
 import type { GemmArgs } from './gemm-types';
+
+type ConvArgs11 = [number, number, number, number, number, number, number, number, number, number, number];
 
 interface SharedGemmExports {
   heapBase(): number;
+  convForward(...args: [...ConvArgs11, number, number, number, number, number, number]): void;
+  convBackwardFilterColumns(
+    ...args: [...ConvArgs11, number, number, number, number, number, boolean, number, number]
+  ): void;
+  convBackwardData(...args: [...ConvArgs11, number, number, number, number, number]): void;
   workspaceBytes(M: number, N: number, K: number): number;
   sgemmStrided(
     transA: number,
@@ -69,8 +77,24 @@ const ALPHA64 = 10; // Float64Array indices: bytes 80..95, int32 words 20..23
 const BETA64 = 11;
 /** Bands computed by helpers, ever (statistics for tests and benchmarks). */
 const HELPER_BANDS = 16;
+/** What a band is: 0 a band of C's rows or columns (GEMM); the CONV_* kinds below. */
+const KIND = 17;
+/** Convolution jobs (assembly/conv.ts): images of the forward pass, columns of dw, images of dx. */
+const CONV_FORWARD = 1;
+const CONV_FILTER = 2;
+const CONV_DATA = 3;
+/** A convolution's descriptor: n, F, C, H, W, HH, WW, stride, pad, Ho, Wo at CONV_GEOM + 0..10. */
+const CONV_GEOM = 40;
+const CONV_X = 51; // byte addresses, stored as uint32
+const CONV_W = 52;
+const CONV_IN = 53; // b (forward) or dout (backward)
+const CONV_OUT = 54; // out, dw or dx
+const CONV_FIRST = 55; // dw: 1 when this call's first image starts the sum
+const CONV_SCRATCH = 56; // thread t's columns at CONV_SCRATCH + t·CONV_SCRATCH_BYTES …
+const CONV_SCRATCH_BYTES = 57;
+const CONV_WORK_OFFSET = 58; // … and its GEMM workspace CONV_WORK_OFFSET bytes after them
 /** Helper i reports start-up at READY + i: 1 ready, 2 failed. */
-const READY = 32;
+const READY = 64;
 const CONTROL_INTS = READY + 64;
 /** At most this many helpers; bands per call at most 255 (CLAIM's low byte). */
 const MAX_HELPERS = 63;
@@ -105,7 +129,8 @@ function helperMain(data) {
       if (Atomics.compareExchange(ctrl, ${CLAIM}, claim, claim - 1) !== claim) continue;
       const bands = ctrl[${BANDS}];
       try {
-        runBand(k, ctrl, u32, f64, bands - left, bands, u32[${WORK}] + (slot + 1) * u32[${WORK_BYTES}]);
+        if (ctrl[${KIND}] === 0) runBand(k, ctrl, u32, f64, bands - left, bands, u32[${WORK}] + (slot + 1) * u32[${WORK_BYTES}]);
+        else runConvBand(k, ctrl, u32, bands - left, bands, slot + 1);
       } catch (e) {
         Atomics.store(ctrl, ${ERROR}, 1);
       }
@@ -131,6 +156,30 @@ function runBand(k, ctrl, u32, f64, band, bands, work) {
   } else {
     k.sgemmStrided(transA, transB, M, e - s, K, f64[${ALPHA64}], f64[${BETA64}],
       a, lda, b + 4 * (transB ? s * K : s), ldb, c + 4 * s, N, work);
+  }
+}
+function runConvBand(k, ctrl, u32, band, bands, thread) {
+  const kind = ctrl[${KIND}];
+  const g = [];
+  for (let i = 0; i < 11; i++) g.push(ctrl[${CONV_GEOM} + i]);
+  const [n, F, C, H, W, HH, WW, stride, pad, Ho, Wo] = g;
+  const scratch = u32[${CONV_SCRATCH}] + thread * u32[${CONV_SCRATCH_BYTES}];
+  const work = scratch + u32[${CONV_WORK_OFFSET}];
+  const x = u32[${CONV_X}], w = u32[${CONV_W}], input = u32[${CONV_IN}], out = u32[${CONV_OUT}];
+  const P = Ho * Wo, image = C * H * W;
+  if (kind === ${CONV_FILTER}) {
+    const units = Math.ceil((C * HH * WW) / 8);
+    const k0 = Math.floor((band * units) / bands) * 8;
+    const k1 = Math.min(C * HH * WW, Math.floor(((band + 1) * units) / bands) * 8);
+    k.convBackwardFilterColumns(n, F, C, H, W, HH, WW, stride, pad, Ho, Wo, x, input, out, k0, k1, ctrl[${CONV_FIRST}] === 1, scratch, work);
+    return;
+  }
+  const s = Math.floor((band * n) / bands);
+  const e = Math.floor(((band + 1) * n) / bands);
+  if (kind === ${CONV_FORWARD}) {
+    k.convForward(e - s, F, C, H, W, HH, WW, stride, pad, Ho, Wo, x + 4 * s * image, w, input, out + 4 * s * F * P, scratch, work);
+  } else {
+    k.convBackwardData(e - s, F, C, H, W, HH, WW, stride, pad, Ho, Wo, w, input + 4 * s * F * P, out + 4 * s * image, scratch, work);
   }
 }
 `;
@@ -465,9 +514,26 @@ export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): bo
   p.u32[WORK] = work;
   p.u32[WORK_BYTES] = workBytes;
   ctrl[SPLIT_ROWS] = rows ? 1 : 0;
-  ctrl[BANDS] = bands;
   p.f64[ALPHA64] = alpha;
   p.f64[BETA64] = beta;
+  ctrl[KIND] = 0;
+  const ok = runJob(p, bands, threads, (band) =>
+    runBand(k, M, N, K, transA, transB, alpha, beta, a, b, c, work, rows, band, bands),
+  );
+  if (!ok) return false;
+  C.set(mem.subarray(c >>> 2, (c >>> 2) + sizeC));
+  return true;
+}
+
+/**
+ * Runs a job of `bands` bands (its descriptor already in the control block) on the caller and the
+ * ready helpers: publishes it, rings the bell, claims bands until none is left, and waits for the
+ * helpers' last ones. False when a helper's kernel call threw (threading is then turned off and the
+ * caller recomputes single-threaded).
+ */
+function runJob(p: Pool, bands: number, threads: number, runLocal: (band: number) => void): boolean {
+  const ctrl = p.control;
+  ctrl[BANDS] = bands;
   ctrl[ERROR] = 0;
   Atomics.store(ctrl, DONE, 0);
   p.seq = (p.seq + 1) & 0xffffff;
@@ -483,7 +549,7 @@ export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): bo
     const left = claim & 255;
     if (left === 0) break;
     if (Atomics.compareExchange(ctrl, CLAIM, claim, claim - 1) !== claim) continue;
-    runBand(k, M, N, K, transA, transB, alpha, beta, a, b, c, work, rows, bands - left, bands);
+    runLocal(bands - left);
     Atomics.add(ctrl, DONE, 1);
   }
   for (;;) {
@@ -492,12 +558,10 @@ export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): bo
     Atomics.wait(ctrl, DONE, done);
   }
   if (Atomics.load(ctrl, ERROR) !== 0) {
-    // A helper's kernel call threw: give up on threads and let the caller recompute.
     failure = 'a helper thread failed';
     stopPool();
     return false;
   }
-  C.set(mem.subarray(c >>> 2, (c >>> 2) + sizeC));
   return true;
 }
 
@@ -562,5 +626,194 @@ function runBand(
       N,
       work,
     );
+  }
+}
+
+// ---- convolution over the threads ------------------------------------------------------------
+// The forward pass and dx split the batch (each image is independent); dw splits its columns (the
+// im2col rows k), each band summing over every image in order. Either way every output element is
+// computed by the single-threaded kernel's instruction sequence: results are bit-identical for any
+// thread count. Images go through in groups of at most CONV_GROUP_BYTES, as on one thread.
+
+const CONV_GROUP_BYTES = 16 * 2 ** 20;
+
+/** Whether a convolution of this size goes to the threads (threads wanted, enough work, two images). */
+export function convThreadedWanted(g: ConvGeometry, N: number, F: number): boolean {
+  const macs = N * F * g.outHeight * g.outWidth * g.C * g.HH * g.WW;
+  return wantedThreads > 1 && N >= 2 && macs >= threshold && failure === undefined;
+}
+
+/** Writes the convolution's geometry (for `n` images) into the control block. */
+function setConvGeometry(ctrl: Int32Array, g: ConvGeometry, n: number, F: number): void {
+  const values = [n, F, g.C, g.H, g.W, g.HH, g.WW, g.stride, g.pad, g.outHeight, g.outWidth];
+  for (let i = 0; i < values.length; i++) ctrl[CONV_GEOM + i] = values[i];
+}
+
+/** The pool's memory grown to `end` bytes and a current view on it; null when it cannot grow. */
+function sharedView(p: Pool, end: number): Float32Array | null {
+  const memory = p.memory;
+  try {
+    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  } catch {
+    return null;
+  }
+  if (p.view === undefined || p.view.length * 4 !== memory.buffer.byteLength) {
+    p.view = new Float32Array(memory.buffer);
+  }
+  return p.view;
+}
+
+/** Consecutive 64-byte-aligned regions of these byte sizes from the heap base; the last is `end`. */
+function regions(k: SharedGemmExports, sizes: number[]): number[] {
+  const at = [align(k.heapBase())];
+  for (const size of sizes) at.push(align(at[at.length - 1] + size));
+  return at;
+}
+
+/**
+ * The forward pass of a float32 convolution over the threads (see `convForwardF32`); false, doing
+ * nothing, where threading is off, the helpers are not ready yet, or memory is short.
+ */
+export function convForwardThreaded(
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  g: ConvGeometry,
+  N: number,
+  F: number,
+  bytes: Uint8Array<ArrayBuffer>,
+): boolean {
+  const p = getPool(bytes);
+  if (!p) return false;
+  const threads = 1 + readyHelpers();
+  if (threads === 1) return false;
+  const k = p.kernel;
+  const K = g.C * g.HH * g.WW;
+  const P = g.outHeight * g.outWidth;
+  const image = g.C * g.H * g.W;
+  const G = Math.max(1, Math.min(N, Math.floor(CONV_GROUP_BYTES / (4 * (image + F * P)))));
+  const workOffset = align(4 * K * P);
+  const scratchBytes = workOffset + align(k.workspaceBytes(F, P, K));
+  const [aw, ab, ax, aout, ascratch] = regions(k, [4 * F * K, 4 * F, 4 * G * image, 4 * G * F * P]);
+  const mem = sharedView(p, ascratch + threads * scratchBytes);
+  if (!mem) return false;
+  mem.set(w.subarray(0, F * K), aw >>> 2);
+  mem.set(b.subarray(0, F), ab >>> 2);
+  const ctrl = p.control;
+  ctrl[KIND] = CONV_FORWARD;
+  p.u32[CONV_X] = ax;
+  p.u32[CONV_W] = aw;
+  p.u32[CONV_IN] = ab;
+  p.u32[CONV_OUT] = aout;
+  p.u32[CONV_SCRATCH] = ascratch;
+  p.u32[CONV_SCRATCH_BYTES] = scratchBytes;
+  p.u32[CONV_WORK_OFFSET] = workOffset;
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const n = Math.min(G, N - n0);
+    mem.set(x.subarray(n0 * image, (n0 + n) * image), ax >>> 2);
+    setConvGeometry(ctrl, g, n, F);
+    const bands = Math.min(n, 255, 4 * threads);
+    if (!runJob(p, bands, threads, (band) => runConvBand(p, band, bands))) return false;
+    out.set(mem.subarray(aout >>> 2, (aout >>> 2) + n * F * P), n0 * F * P);
+  }
+  return true;
+}
+
+/**
+ * The backward pass of a float32 convolution over the threads (see `convBackwardF32`): dw, and dx
+ * when given; false, doing nothing useful, where threading is off or not ready or memory is short.
+ */
+export function convBackwardThreaded(
+  x: Float32Array,
+  w: Float32Array,
+  dout: Float32Array,
+  dw: Float32Array,
+  dx: Float32Array | null,
+  g: ConvGeometry,
+  N: number,
+  F: number,
+  bytes: Uint8Array<ArrayBuffer>,
+): boolean {
+  const p = getPool(bytes);
+  if (!p) return false;
+  const threads = 1 + readyHelpers();
+  if (threads === 1) return false;
+  const k = p.kernel;
+  const K = g.C * g.HH * g.WW;
+  const P = g.outHeight * g.outWidth;
+  const image = g.C * g.H * g.W;
+  const perImage = 4 * ((dx ? 2 : 1) * image + F * P);
+  const G = Math.max(1, Math.min(N, Math.floor(CONV_GROUP_BYTES / perImage)));
+  const workOffset = align(4 * K * P);
+  const scratchBytes = workOffset + align(Math.max(k.workspaceBytes(F, K, P), k.workspaceBytes(K, P, F)));
+  const [aw, adw, ax, adout, adx, ascratch] = regions(k, [
+    4 * F * K,
+    4 * F * K,
+    4 * G * image,
+    4 * G * F * P,
+    dx ? 4 * G * image : 0,
+  ]);
+  const mem = sharedView(p, ascratch + threads * scratchBytes);
+  if (!mem) return false;
+  mem.set(w.subarray(0, F * K), aw >>> 2);
+  const ctrl = p.control;
+  p.u32[CONV_X] = ax;
+  p.u32[CONV_W] = aw;
+  p.u32[CONV_IN] = adout;
+  p.u32[CONV_SCRATCH] = ascratch;
+  p.u32[CONV_SCRATCH_BYTES] = scratchBytes;
+  p.u32[CONV_WORK_OFFSET] = workOffset;
+  for (let n0 = 0; n0 < N; n0 += G) {
+    const n = Math.min(G, N - n0);
+    mem.set(x.subarray(n0 * image, (n0 + n) * image), ax >>> 2);
+    mem.set(dout.subarray(n0 * F * P, (n0 + n) * F * P), adout >>> 2);
+    setConvGeometry(ctrl, g, n, F);
+    // dw by columns: bands of whole register tiles (8 columns).
+    ctrl[KIND] = CONV_FILTER;
+    p.u32[CONV_OUT] = adw;
+    ctrl[CONV_FIRST] = n0 === 0 ? 1 : 0;
+    const filterBands = Math.min(Math.ceil(K / 8), 255, 2 * threads);
+    if (!runJob(p, filterBands, threads, (band) => runConvBand(p, band, filterBands))) return false;
+    if (dx) {
+      ctrl[KIND] = CONV_DATA;
+      p.u32[CONV_OUT] = adx;
+      const dataBands = Math.min(n, 255, 4 * threads);
+      if (!runJob(p, dataBands, threads, (band) => runConvBand(p, band, dataBands))) return false;
+      dx.set(mem.subarray(adx >>> 2, (adx >>> 2) + n * image), n0 * image);
+    }
+  }
+  dw.set(mem.subarray(adw >>> 2, (adw >>> 2) + F * K));
+  return true;
+}
+
+/** One convolution band on the caller's thread (thread 0), exactly as `runConvBand` in `helperSource`. */
+function runConvBand(p: Pool, band: number, bands: number): void {
+  const { control: ctrl, u32, kernel: k } = p;
+  const [n, F, C, H, W, HH, WW, stride, pad, Ho, Wo] = ctrl.subarray(CONV_GEOM, CONV_GEOM + 11);
+  const scratch = u32[CONV_SCRATCH];
+  const work = scratch + u32[CONV_WORK_OFFSET];
+  const x = u32[CONV_X];
+  const w = u32[CONV_W];
+  const input = u32[CONV_IN];
+  const out = u32[CONV_OUT];
+  const P = Ho * Wo;
+  const image = C * H * W;
+  const geometry: ConvArgs11 = [n, F, C, H, W, HH, WW, stride, pad, Ho, Wo];
+  const kind = ctrl[KIND];
+  if (kind === CONV_FILTER) {
+    const units = Math.ceil((C * HH * WW) / 8);
+    const k0 = Math.floor((band * units) / bands) * 8;
+    const k1 = Math.min(C * HH * WW, Math.floor(((band + 1) * units) / bands) * 8);
+    k.convBackwardFilterColumns(...geometry, x, input, out, k0, k1, ctrl[CONV_FIRST] === 1, scratch, work);
+    return;
+  }
+  const s = Math.floor((band * n) / bands);
+  const e = Math.floor(((band + 1) * n) / bands);
+  geometry[0] = e - s;
+  if (kind === CONV_FORWARD) {
+    k.convForward(...geometry, x + 4 * s * image, w, input, out + 4 * s * F * P, scratch, work);
+  } else {
+    k.convBackwardData(...geometry, w, input + 4 * s * F * P, out + 4 * s * image, scratch, work);
   }
 }
