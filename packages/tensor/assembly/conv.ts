@@ -6,7 +6,7 @@
 //
 // Layouts: x is n×C×H×W, w is F×K with K = C·HH·WW (rows ordered c, i, j), cols is K×P with
 // P = Ho·Wo, out and dout are n×F×P. Addresses are byte addresses in this memory.
-import { sgemm, sgemmStrided } from './gemm';
+import { blockingK, sgemm, sgemmStrided } from './gemm';
 
 /** The first output index o in [0, n) with o·stride + offset ≥ 0. */
 function firstInside(offset: i32, stride: i32, n: i32): i32 {
@@ -26,8 +26,17 @@ function copyFloats(dst: usize, src: usize, n: i32): void {
   for (; k < n; k++) store<f32>(dst + ((<usize>k) << 2), load<f32>(src + ((<usize>k) << 2)));
 }
 
+/** n zeros from dst. Short runs (the few padding columns of a row) are stored inline: memory.fill
+ * is a call out of the compiled code, which cost more than the stores. */
 function zeroFloats(dst: usize, n: i32): void {
-  if (n > 0) memory.fill(dst, 0, (<usize>n) << 2);
+  if (n >= 64) {
+    memory.fill(dst, 0, (<usize>n) << 2);
+    return;
+  }
+  let k = 0;
+  const zero = f32x4.splat(0);
+  for (; k + 4 <= n; k += 4) v128.store(dst + ((<usize>k) << 2), zero);
+  for (; k < n; k++) store<f32>(dst + ((<usize>k) << 2), 0);
 }
 
 /** cols (K×P) = the im2col matrix of one C×H×W image at x; every entry is written, zeros included. */
@@ -44,22 +53,43 @@ export function im2col(
   Wo: i32,
   cols: usize,
 ): void {
+  im2colPadded(x, C, H, W, HH, WW, stride, pad, pad, Ho, Wo, cols);
+}
+
+/**
+ * `im2col` with the top padding padH apart from the left padding padW. padH = pad − oh0·stride gives
+ * the columns of output rows oh0..oh0+Ho of the full matrix (padH may be negative).
+ */
+function im2colPadded(
+  x: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  padH: i32,
+  padW: i32,
+  Ho: i32,
+  Wo: i32,
+  cols: usize,
+): void {
   const P = Ho * Wo;
   let row = cols;
   for (let c = 0; c < C; c++) {
     const plane = c * H * W; // element index of the channel's first value
     for (let i = 0; i < HH; i++) {
-      const ohLo = firstInside(i - pad, stride, Ho);
-      const ohHi = max(ohLo, endInside(i - pad, stride, H, Ho));
+      const ohLo = firstInside(i - padH, stride, Ho);
+      const ohHi = max(ohLo, endInside(i - padH, stride, H, Ho));
       for (let j = 0; j < WW; j++) {
-        const owLo = firstInside(j - pad, stride, Wo);
-        const owHi = max(owLo, endInside(j - pad, stride, W, Wo));
+        const owLo = firstInside(j - padW, stride, Wo);
+        const owHi = max(owLo, endInside(j - padW, stride, W, Wo));
         if (stride === 1 && Wo === W && ohHi > ohLo && owHi > owLo) {
           // "Same" convolution: the in-bounds part of the row is one contiguous span of x (x's plane
           // shifted by (i − pad, j − pad)); the entries that wrapped round from a neighbouring image
           // row are zeroed afterwards.
           const dst = ohLo * W + owLo;
-          const src = plane + (ohLo + i - pad) * W + owLo + j - pad;
+          const src = plane + (ohLo + i - padH) * W + owLo + j - padW;
           const len = (ohHi - ohLo - 1) * W + (owHi - owLo);
           zeroFloats(row, dst);
           copyFloats(row + ((<usize>dst) << 2), x + ((<usize>src) << 2), len);
@@ -75,7 +105,7 @@ export function im2col(
           zeroFloats(row, ohLo * Wo);
           for (let oh = ohLo; oh < ohHi; oh++) {
             const dst = row + ((<usize>(oh * Wo)) << 2);
-            const src = plane + (oh * stride + i - pad) * W + j - pad; // x index at ow = 0 (may be < 0)
+            const src = plane + (oh * stride + i - padH) * W + j - padW; // x index at ow = 0 (may be < 0)
             zeroFloats(dst, owLo);
             if (stride === 1) {
               copyFloats(dst + ((<usize>owLo) << 2), x + ((<usize>(src + owLo)) << 2), owHi - owLo);
@@ -111,20 +141,41 @@ export function col2im(
   Wo: i32,
   dx: usize,
 ): void {
-  const P = Ho * Wo;
   zeroFloats(dx, C * H * W);
+  col2imAdd(cols, C, H, W, HH, WW, stride, pad, pad, Ho, Wo, dx);
+}
+
+/**
+ * Adds the col2im of cols onto dx (not zeroed first), with the top padding padH apart from the left
+ * padding padW: padH = pad − oh0·stride takes cols as the columns of output rows oh0..oh0+Ho.
+ */
+function col2imAdd(
+  cols: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  padH: i32,
+  padW: i32,
+  Ho: i32,
+  Wo: i32,
+  dx: usize,
+): void {
+  const P = Ho * Wo;
   let row = cols;
   for (let c = 0; c < C; c++) {
     const plane = c * H * W;
     for (let i = 0; i < HH; i++) {
-      const ohLo = firstInside(i - pad, stride, Ho);
-      const ohHi = endInside(i - pad, stride, H, Ho);
+      const ohLo = firstInside(i - padH, stride, Ho);
+      const ohHi = endInside(i - padH, stride, H, Ho);
       for (let j = 0; j < WW; j++) {
-        const owLo = firstInside(j - pad, stride, Wo);
-        const owHi = endInside(j - pad, stride, W, Wo);
+        const owLo = firstInside(j - padW, stride, Wo);
+        const owHi = endInside(j - padW, stride, W, Wo);
         for (let oh = ohLo; oh < ohHi; oh++) {
           const src = row + ((<usize>(oh * Wo)) << 2);
-          const dst = plane + (oh * stride + i - pad) * W + j - pad; // dx index at ow = 0 (may be < 0)
+          const dst = plane + (oh * stride + i - padH) * W + j - padW; // dx index at ow = 0 (may be < 0)
           if (stride === 1) {
             let ow = owLo;
             for (; ow + 4 <= owHi; ow += 4) {
@@ -175,8 +226,12 @@ export function convForward(
   const P = Ho * Wo;
   const imageBytes = (<usize>(C * H * W)) << 2;
   const outBytes = (<usize>(F * P)) << 2;
+  // The product is taken a block of output rows at a time: a block's columns (K × rows·Wo, about 256
+  // columns) stay in L2 between im2col and the GEMM's packing, where a whole image's (600 KB for
+  // CIFAR's 7×7 conv) went out to L3 and back. Each output element still gets the same sum.
+  const rows = blockRows(Wo);
   for (let m = 0; m < n; m++) {
-    im2col(x + <usize>m * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo, cols);
+    const image = x + <usize>m * imageBytes;
     const o = out + <usize>m * outBytes;
     // The bias first, then the product added onto it (beta = 1), as the JavaScript path does.
     for (let f = 0; f < F; f++) {
@@ -186,8 +241,47 @@ export function convForward(
       for (; p + 4 <= P; p += 4) v128.store(r + ((<usize>p) << 2), bias);
       for (; p < P; p++) store<f32>(r + ((<usize>p) << 2), f32x4.extract_lane(bias, 0));
     }
-    sgemm(false, false, F, P, K, 1, 1, w, cols, o, work);
+    for (let oh0 = 0; oh0 < Ho; oh0 += rows) {
+      const count = min(rows, Ho - oh0);
+      const width = count * Wo;
+      im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, cols);
+      sgemmStrided(
+        false,
+        false,
+        F,
+        width,
+        K,
+        1,
+        1,
+        w,
+        K,
+        cols,
+        width,
+        o + ((<usize>(oh0 * Wo)) << 2),
+        P,
+        work,
+      );
+    }
   }
+}
+
+/** Output columns per block of the forward and backward passes' GEMMs (see convForward). */
+const COLUMN_BLOCK: i32 = 256;
+
+/** Output rows per block: about COLUMN_BLOCK columns, a multiple of 8 (whole register tiles) where it can be. */
+function blockRows(Wo: i32): i32 {
+  const rows = max(1, COLUMN_BLOCK / Wo);
+  const tile = 8 / gcd(Wo, 8);
+  return rows >= tile ? (rows / tile) * tile : rows;
+}
+
+function gcd(a: i32, b: i32): i32 {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
 }
 
 /**
@@ -221,13 +315,71 @@ export function convBackward(
   const P = Ho * Wo;
   const imageBytes = (<usize>(C * H * W)) << 2;
   const doutBytes = (<usize>(F * P)) << 2;
+  // Blocks of output rows, as in convForward, where the order of every sum stays that of whole images:
+  // dw sums over P, so its blocks must be whole GEMM K blocks (KC columns); dx adds each column onto
+  // its pixel in (i, j) order, which taking the blocks from the last output rows up preserves.
+  const rows = blockRows(Wo);
+  const blocked = rows < Ho;
+  const dwBlocked = blocked && (rows * Wo) % blockingK() === 0;
   for (let m = 0; m < n; m++) {
     const d = dout + <usize>m * doutBytes;
-    im2col(x + <usize>m * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo, cols);
-    sgemm(false, true, F, K, P, 1, first && m === 0 ? 0 : 1, d, cols, dw, work);
+    const image = x + <usize>m * imageBytes;
+    if (dwBlocked) {
+      for (let oh0 = 0; oh0 < Ho; oh0 += rows) {
+        const count = min(rows, Ho - oh0);
+        const width = count * Wo;
+        im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, cols);
+        const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
+        sgemmStrided(
+          false,
+          true,
+          F,
+          K,
+          width,
+          1,
+          beta,
+          d + ((<usize>(oh0 * Wo)) << 2),
+          P,
+          cols,
+          width,
+          dw,
+          K,
+          work,
+        );
+      }
+    } else {
+      im2col(image, C, H, W, HH, WW, stride, pad, Ho, Wo, cols);
+      sgemm(false, true, F, K, P, 1, first && m === 0 ? 0 : 1, d, cols, dw, work);
+    }
     if (dx !== 0) {
-      sgemm(true, false, K, P, F, 1, 0, w, d, dcols, work);
-      col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dx + <usize>m * imageBytes);
+      const dxm = dx + <usize>m * imageBytes;
+      if (blocked) {
+        zeroFloats(dxm, C * H * W);
+        for (let oh0 = ((Ho - 1) / rows) * rows; oh0 >= 0; oh0 -= rows) {
+          const count = min(rows, Ho - oh0);
+          const width = count * Wo;
+          sgemmStrided(
+            true,
+            false,
+            K,
+            width,
+            F,
+            1,
+            0,
+            w,
+            K,
+            d + ((<usize>(oh0 * Wo)) << 2),
+            P,
+            dcols,
+            width,
+            work,
+          );
+          col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
+        }
+      } else {
+        sgemm(true, false, K, P, F, 1, 0, w, d, dcols, work);
+        col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dxm);
+      }
     }
   }
 }

@@ -34,6 +34,11 @@ export function setBlocking(mc: i32, kc: i32, nc: i32): void {
   NC = max(NR, (nc / NR) * NR);
 }
 
+/** The K blocking (KC): sums over K are added into C one block of KC at a time. */
+export function blockingK(): i32 {
+  return KC;
+}
+
 /** The first byte of linear memory that the caller may use. */
 export function heapBase(): usize {
   return __heap_base;

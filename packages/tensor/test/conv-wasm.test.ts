@@ -59,7 +59,16 @@ function reference(
   return { out, dw, dx };
 }
 
-const bits = (a: Float32Array) => Array.from(new Int32Array(a.buffer, a.byteOffset, a.length));
+/** Bitwise equality, reported as the first differing index (a diff of large arrays would take minutes). */
+function expectSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  const a = new Int32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Int32Array(expected.buffer, expected.byteOffset, expected.length);
+  expect(a.length, `${what}: length`).toBe(e.length);
+  const first = a.findIndex((v, i) => v !== e[i]);
+  expect(first, first < 0 ? '' : `${what}[${first}] = ${actual[first]}, expected ${expected[first]}`).toBe(
+    -1,
+  );
+}
 
 function data(n: number, seed: number): Float32Array {
   return randn([n], { rng: new Rng(seed), dtype: 'float32' }).data as Float32Array;
@@ -103,16 +112,46 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
         const dx = new Float32Array(x.length).fill(Number.NaN);
         expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
         expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F)).toBe(true);
-        expect(bits(out)).toEqual(bits(want.out));
-        expect(bits(dw)).toEqual(bits(want.dw));
-        expect(bits(dx)).toEqual(bits(want.dx));
+        expectSameBits(out, want.out, 'out');
+        expectSameBits(dw, want.dw, 'dw');
+        expectSameBits(dx, want.dx, 'dx');
         // Without dx, dw is the same and dx is left alone.
         const dw2 = new Float32Array(dw.length);
         expect(convBackwardF32(x, w, dout, dw2, null, g, p.N, p.F)).toBe(true);
-        expect(bits(dw2)).toEqual(bits(want.dw));
+        expectSameBits(dw2, want.dw, 'dw2');
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('takes large images in blocks of output rows with the same bits (forward, dw, dx)', () => {
+    setGemmThreads(1);
+    // Wo 32 and 16: row blocks of 256 columns, whole GEMM K blocks, so dw is blocked too; Wo 28:
+    // blocks of 8 rows (224 columns), dw by whole images; stride 2; a block of one row (Wo 300).
+    const cases = [
+      { N: 2, F: 5, C: 2, H: 32, W: 32, HH: 3, WW: 3, stride: 1, pad: 1 },
+      { N: 2, F: 3, C: 1, H: 40, W: 16, HH: 5, WW: 5, stride: 1, pad: 2 },
+      { N: 3, F: 4, C: 1, H: 28, W: 28, HH: 7, WW: 7, stride: 1, pad: 3 },
+      { N: 2, F: 3, C: 3, H: 63, W: 63, HH: 3, WW: 3, stride: 2, pad: 1 },
+      { N: 1, F: 2, C: 1, H: 5, W: 300, HH: 3, WW: 3, stride: 1, pad: 1 },
+    ];
+    for (const [seed, p] of cases.entries()) {
+      const g = convGeometry(names, p);
+      const P = g.outHeight * g.outWidth;
+      const x = data(p.N * p.C * p.H * p.W, seed);
+      const w = data(p.F * p.C * p.HH * p.WW, seed + 10);
+      const b = data(p.F, seed + 20);
+      const dout = data(p.N * p.F * P, seed + 30);
+      const want = reference(x, w, b, dout, g, p.N, p.F);
+      const out = new Float32Array(p.N * p.F * P);
+      const dw = new Float32Array(w.length);
+      const dx = new Float32Array(x.length);
+      expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
+      expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F)).toBe(true);
+      expectSameBits(out, want.out, `out, case ${seed}`);
+      expectSameBits(dw, want.dw, `dw, case ${seed}`);
+      expectSameBits(dx, want.dx, `dx, case ${seed}`);
+    }
   });
 
   it('streams a batch bigger than one image group (16 MB) in several groups', () => {
@@ -133,9 +172,9 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
     const dx = new Float32Array(x.length);
     expect(convForwardF32(x, w, b, out, g, N, F)).toBe(true);
     expect(convBackwardF32(x, w, dout, dw, dx, g, N, F)).toBe(true);
-    expect(bits(out)).toEqual(bits(want.out));
-    expect(bits(dw)).toEqual(bits(want.dw));
-    expect(bits(dx)).toEqual(bits(want.dx));
+    expectSameBits(out, want.out, 'out');
+    expectSameBits(dw, want.dw, 'dw');
+    expectSameBits(dx, want.dx, 'dx');
   });
 
   it("returns false, touching nothing, under setGemmBackend('ts') and for an empty batch", () => {

@@ -384,6 +384,17 @@ describe('threaded convolution', () => {
       }),
       { numRuns: 60, seed: 11 },
     );
+    // Large images, which one thread takes in blocks of output rows (see assembly/conv.ts).
+    for (const p of [
+      { N: 3, F: 5, C: 2, H: 32, W: 32, HH: 3, WW: 3, stride: 1, pad: 1, seed: 1, withDx: true },
+      { N: 4, F: 4, C: 1, H: 28, W: 28, HH: 7, WW: 7, stride: 1, pad: 3, seed: 2, withDx: true },
+    ]) {
+      const one = conv(p, 1);
+      const two = conv(p, 2);
+      expectBitIdentical(two.out, one.out);
+      expectBitIdentical(two.dw, one.dw);
+      expectBitIdentical(two.dx, one.dx);
+    }
     const after = threadStats();
     expect(after.threadedCalls - before.threadedCalls).toBeGreaterThanOrEqual(120);
     expect(after.helperBands).toBeGreaterThan(before.helperBands);
