@@ -2,10 +2,15 @@
 // process CPU time instead of wall time (for busy, shared machines). Each suite prints a table
 // (median ms, GFLOP/s, speed relative to the suite's reference implementation) and writes
 // bench/results/<suite>.json with the machine it ran on.
+//
+// The process is set up as the `backprop` command sets up its own (apps/cli/src/runtime.ts): relaxed
+// SIMD on (the FMA GEMM, on Node 20 behind a V8 flag) and, on glibc, a relaunch with malloc tuned to
+// keep freed memory; `BACKPROP_RUNTIME_TUNING=off` measures the process as Node starts it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { canTuneMalloc, enableRelaxedSimd, formatRuntime, relaunch, runtimeInfo } from 'backprop/runtime';
 import { type BenchRow, benchClock, type Suite } from './harness';
 import { suites } from './suites/index';
 
@@ -25,6 +30,7 @@ function machine(): Record<string, unknown> {
     platform: `${process.platform}-${process.arch}`,
     date: new Date().toISOString(),
     clock: benchClock(),
+    runtime: runtimeInfo(),
   };
 }
 
@@ -112,11 +118,17 @@ async function main(): Promise<void> {
   const m = machine();
   const clock = m.clock === 'cpu' ? 'CPU time (--cpu-time)' : 'wall time';
   process.stdout.write(
-    `# backprop bench — ${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.date}, ${clock}\n`,
+    `# backprop bench — ${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.date}, ${clock}\n` +
+      `# ${formatRuntime(runtimeInfo())}\n`,
   );
   for (const suite of suites) {
     if (wanted.length === 0 || wanted.includes(suite.name)) await runSuite(suite);
   }
 }
 
-await main();
+if (canTuneMalloc()) {
+  process.exitCode = await relaunch(process.argv.slice(2));
+} else {
+  enableRelaxedSimd();
+  await main();
+}

@@ -1,5 +1,6 @@
 // Two settings of the Node process that training wants and that a library cannot make for its caller,
-// made here because the command owns its process. `BACKPROP_RUNTIME_TUNING=off` turns both off.
+// made here because the command owns its process (bench/ makes them too, through the "./runtime"
+// export). `BACKPROP_RUNTIME_TUNING=off` turns both off.
 //
 // 1. Fused multiply-add. Node 20 has WebAssembly relaxed SIMD behind --experimental-wasm-relaxed-simd
 //    (Node 22+ and Chromium have it on). Setting the flag before the first module is compiled lets
@@ -59,8 +60,13 @@ function onGlibc(): boolean {
  * already tuned, tuning not turned off.
  */
 export function wantsRelaunch(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  if (tuningOff(env) || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return false;
   if (!HEAVY_COMMANDS.has(argv[0] ?? '') || argv.includes('--help') || argv.includes('-h')) return false;
+  return canTuneMalloc(env);
+}
+
+/** Whether a relaunch would tune malloc: on glibc, not tuned already, tuning not turned off. */
+export function canTuneMalloc(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (tuningOff(env) || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return false;
   return onGlibc();
 }
 
