@@ -15,7 +15,11 @@ for (const stream of [process.stdout, process.stderr]) {
 const argv = process.argv.slice(2);
 // A long run reruns itself with malloc tuned (see runtime.ts); the rerun, and every short command,
 // runs here, with fused multiply-add on where Node has it behind a flag.
-const run = wantsRelaunch(argv) ? relaunch(argv) : (enableRelaxedSimd(), main(argv, processContext()));
-run.then((code) => {
+function run(): Promise<number> {
+  if (wantsRelaunch(argv)) return relaunch(argv);
+  enableRelaxedSimd();
+  return main(argv, processContext());
+}
+run().then((code) => {
   process.exitCode = code;
 });
