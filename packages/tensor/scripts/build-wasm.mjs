@@ -23,27 +23,51 @@ const shared = ['--importMemory', '--sharedMemory', '--initialMemory', '1', '--m
 const modules = [
   {
     name: 'gemmSimdWasm',
-    source: 'assembly/index.ts',
+    source: 'assembly/gemm.ts',
     flags: ['--enable', 'simd'],
     doc: 'f32x4 SIMD GEMM (baseline WebAssembly SIMD, no relaxed-SIMD)',
   },
   {
     name: 'gemmRelaxedSimdWasm',
-    source: 'assembly/index.ts',
+    source: 'assembly/gemm.ts',
     flags: ['--enable', 'simd,relaxed-simd'],
     doc: 'the same GEMM with relaxed-SIMD fused multiply-add (f32x4.relaxed_madd)',
   },
   {
     name: 'gemmSimdSharedWasm',
-    source: 'assembly/index.ts',
+    source: 'assembly/gemm.ts',
     flags: ['--enable', 'simd,threads', ...shared],
     doc: 'the f32x4 GEMM on an imported shared memory (env.memory), for the threaded GEMM',
   },
   {
     name: 'gemmRelaxedSimdSharedWasm',
-    source: 'assembly/index.ts',
+    source: 'assembly/gemm.ts',
     flags: ['--enable', 'simd,relaxed-simd,threads', ...shared],
     doc: 'the relaxed-SIMD (FMA) GEMM on an imported shared memory (env.memory), for the threaded GEMM',
+  },
+  {
+    name: 'convSimdWasm',
+    source: 'assembly/index.ts',
+    flags: ['--enable', 'simd'],
+    doc: 'the GEMM with the convolution loops (assembly/conv.ts), baseline SIMD',
+  },
+  {
+    name: 'convRelaxedSimdWasm',
+    source: 'assembly/index.ts',
+    flags: ['--enable', 'simd,relaxed-simd'],
+    doc: 'the GEMM with the convolution loops, relaxed-SIMD FMA',
+  },
+  {
+    name: 'convSimdSharedWasm',
+    source: 'assembly/index.ts',
+    flags: ['--enable', 'simd,threads', ...shared],
+    doc: 'the GEMM with the convolution loops on an imported shared memory, for the threads',
+  },
+  {
+    name: 'convRelaxedSimdSharedWasm',
+    source: 'assembly/index.ts',
+    flags: ['--enable', 'simd,relaxed-simd,threads', ...shared],
+    doc: 'the GEMM with the convolution loops, relaxed-SIMD FMA, on an imported shared memory',
   },
   {
     name: 'kernelsSimdWasm',

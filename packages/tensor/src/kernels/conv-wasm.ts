@@ -1,6 +1,7 @@
-// float32 convolution on the GEMM module (assembly/conv.ts): im2col, the per-image GEMMs and col2im
-// all run in the module's memory, so only x, w, dout and the results cross into it, where the
-// JavaScript path (im2colImage / col2imImage around `gemm`) copies every image's columns in and out.
+// float32 convolution on the convolution module (assembly/conv.ts with the GEMM): im2col, the
+// per-image GEMMs and col2im all run in the module's memory, so only x, w, dout and the results
+// cross into it, where the JavaScript path (im2colImage / col2imImage around `gemm`) copies every
+// image's columns in and out.
 // Same arithmetic, same order, same bits as that path on one thread (tests compare them).
 //
 // With threads wanted and enough work, the threaded versions in gemm-threads.ts split the images
@@ -14,12 +15,28 @@ import { getGemmBackend } from './gemm';
 import { convBackwardThreaded, convForwardThreaded, convThreadedWanted } from './gemm-threads';
 import {
   align,
+  type EmbeddedModule,
   type GemmExports,
   loadKernel,
   maxMemoryBytes,
   memoryView,
   sharedGemmBytes,
 } from './gemm-wasm';
+import {
+  convRelaxedSimdSharedWasm,
+  convRelaxedSimdWasm,
+  convSimdSharedWasm,
+  convSimdWasm,
+} from './wasm.generated';
+
+/** The GEMM with the convolution loops (assembly/index.ts): loaded only by code that convolves. */
+const CONV_MODULE: EmbeddedModule = {
+  name: 'conv',
+  simd: convSimdWasm,
+  relaxed: convRelaxedSimdWasm,
+  shared: convSimdSharedWasm,
+  relaxedShared: convRelaxedSimdSharedWasm,
+};
 
 type Geometry = readonly [number, number, number, number, number, number, number, number, number];
 
@@ -41,7 +58,7 @@ const GROUP_BYTES = 16 * 2 ** 20;
 
 function kernel(): ConvExports | null {
   if (getGemmBackend() === 'ts') return null;
-  return loadKernel() as ConvExports | null;
+  return loadKernel(CONV_MODULE) as ConvExports | null;
 }
 
 function geometry(g: ConvGeometry): Geometry {
@@ -76,7 +93,7 @@ export function convForwardF32(
   const k = kernel();
   if (k === null || N === 0) return false;
   if (convThreadedWanted(g, N, F)) {
-    const bytes = sharedGemmBytes();
+    const bytes = sharedGemmBytes(CONV_MODULE);
     if (bytes && convForwardThreaded(x, w, b, out, g, N, F, bytes)) return true;
   }
   const K = g.C * g.HH * g.WW;
@@ -120,7 +137,7 @@ export function convBackwardF32(
   const k = kernel();
   if (k === null || N === 0) return false;
   if (convThreadedWanted(g, N, F)) {
-    const bytes = sharedGemmBytes();
+    const bytes = sharedGemmBytes(CONV_MODULE);
     if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes)) return true;
   }
   const K = g.C * g.HH * g.WW;

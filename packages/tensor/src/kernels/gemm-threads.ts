@@ -200,6 +200,8 @@ interface Helper {
 }
 
 interface Pool {
+  /** Whether the threads run the convolution module (a superset of the GEMM's exports). */
+  conv: boolean;
   memory: WebAssembly.Memory;
   kernel: SharedGemmExports;
   control: Int32Array;
@@ -394,9 +396,12 @@ function startHelper(
 
 /**
  * The pool, started on first use with `threads - 1` helpers; null where threading is off. `bytes`
- * is the shared-memory module for this engine's SIMD variant.
+ * is the shared-memory module for this engine's SIMD variant: the GEMM's, or the convolution
+ * module's (`conv`), which also serves GEMMs. A pool running the GEMM alone is restarted on the
+ * convolution module the first time a convolution wants it (its helpers take work once ready).
  */
-function getPool(bytes: Uint8Array<ArrayBuffer>): Pool | null {
+function getPool(bytes: Uint8Array<ArrayBuffer>, conv = false): Pool | null {
+  if (pool && conv && !pool.conv) stopPool();
   if (pool) return pool;
   if (failure !== undefined) return null;
   const problem = platformProblem();
@@ -413,6 +418,7 @@ function getPool(bytes: Uint8Array<ArrayBuffer>): Pool | null {
     const control = new Int32Array(sab);
     const helpers: Helper[] = [];
     const next: Pool = {
+      conv,
       memory,
       kernel,
       control,
@@ -684,7 +690,7 @@ export function convForwardThreaded(
   F: number,
   bytes: Uint8Array<ArrayBuffer>,
 ): boolean {
-  const p = getPool(bytes);
+  const p = getPool(bytes, true);
   if (!p) return false;
   const threads = 1 + readyHelpers();
   if (threads === 1) return false;
@@ -735,7 +741,7 @@ export function convBackwardThreaded(
   F: number,
   bytes: Uint8Array<ArrayBuffer>,
 ): boolean {
-  const p = getPool(bytes);
+  const p = getPool(bytes, true);
   if (!p) return false;
   const threads = 1 + readyHelpers();
   if (threads === 1) return false;

@@ -53,8 +53,6 @@ const relaxedSimdProbe = new Uint8Array([
 export type WasmGemmVariant = 'relaxed-simd' | 'simd' | 'none';
 
 let variant: WasmGemmVariant | undefined;
-let kernel: GemmExports | null | undefined; // undefined: not tried yet; null: unavailable for now
-let view: Float32Array | undefined;
 
 function validates(probe: Uint8Array<ArrayBuffer>): boolean {
   try {
@@ -93,43 +91,78 @@ function instantiate(module: WebAssembly.Module): GemmExports {
   return new WebAssembly.Instance(module, {}).exports as unknown as GemmExports;
 }
 
-/** The instantiated kernel, compiling it on first use; null when SIMD is missing or not ready yet. */
-export function loadKernel(): GemmExports | null {
-  if (kernel !== undefined) return kernel;
-  kernel = null;
-  const which = wasmGemmVariant();
-  if (which === 'none') return null;
-  const bytes = decodeBase64(which === 'relaxed-simd' ? gemmRelaxedSimdWasm : gemmSimdWasm);
+/**
+ * An embedded module's builds (base64, from wasm.generated.ts): baseline and relaxed SIMD, each on
+ * its own memory and on an imported shared one. Each module's strings are referenced only from the
+ * file that uses it, so a bundle carries only the modules its code can reach.
+ */
+export interface EmbeddedModule {
+  name: 'gemm' | 'conv';
+  simd: string;
+  relaxed: string;
+  shared: string;
+  relaxedShared: string;
+}
+
+/** The GEMM alone (assembly/gemm.ts). */
+export const GEMM_MODULE: EmbeddedModule = {
+  name: 'gemm',
+  simd: gemmSimdWasm,
+  relaxed: gemmRelaxedSimdWasm,
+  shared: gemmSimdSharedWasm,
+  relaxedShared: gemmRelaxedSimdSharedWasm,
+};
+
+// undefined: not tried yet; null: unavailable for now
+const instances: Record<EmbeddedModule['name'], GemmExports | null | undefined> = {
+  gemm: undefined,
+  conv: undefined,
+};
+
+/**
+ * The instantiated module (the GEMM by default), compiling it on first use; null when SIMD is
+ * missing or the module is not ready yet.
+ */
+export function loadKernel(m: EmbeddedModule = GEMM_MODULE): GemmExports | null {
+  const which = m.name;
+  const cached = instances[which];
+  if (cached !== undefined) return cached;
+  instances[which] = null;
+  const variant = wasmGemmVariant();
+  if (variant === 'none') return null;
+  const bytes = decodeBase64(variant === 'relaxed-simd' ? m.relaxed : m.simd);
   try {
-    kernel = instantiate(new WebAssembly.Module(bytes));
+    instances[which] = instantiate(new WebAssembly.Module(bytes));
   } catch {
     // Synchronous compilation refused (e.g. a size cap on a browser's main thread): compile in
     // the background; until then the TypeScript kernel serves.
     WebAssembly.compile(bytes).then(
       (module) => {
-        kernel = instantiate(module);
+        instances[which] = instantiate(module);
       },
       () => {},
     );
   }
-  return kernel;
+  return instances[which] ?? null;
 }
 
-let sharedBytes: Uint8Array<ArrayBuffer> | null | undefined;
+const sharedBytes: Record<EmbeddedModule['name'], Uint8Array<ArrayBuffer> | null | undefined> = {
+  gemm: undefined,
+  conv: undefined,
+};
 
 /**
- * The bytes of this engine's kernel variant built on an imported shared memory (the threaded
- * GEMM's module); null without SIMD.
+ * The bytes of this engine's variant of a module built on an imported shared memory (the threads'
+ * module); null without SIMD.
  */
-export function sharedGemmBytes(): Uint8Array<ArrayBuffer> | null {
-  if (sharedBytes === undefined) {
-    const which = wasmGemmVariant();
-    sharedBytes =
-      which === 'none'
-        ? null
-        : decodeBase64(which === 'relaxed-simd' ? gemmRelaxedSimdSharedWasm : gemmSimdSharedWasm);
+export function sharedGemmBytes(m: EmbeddedModule = GEMM_MODULE): Uint8Array<ArrayBuffer> | null {
+  const which = m.name;
+  if (sharedBytes[which] === undefined) {
+    const variant = wasmGemmVariant();
+    sharedBytes[which] =
+      variant === 'none' ? null : decodeBase64(variant === 'relaxed-simd' ? m.relaxedShared : m.shared);
   }
-  return sharedBytes;
+  return sharedBytes[which] ?? null;
 }
 
 /** Whether float32 GEMMs can run on the WebAssembly kernel now (loads it on first call). */
@@ -142,12 +175,18 @@ export const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 /** 32-bit linear memory tops out at 4 GiB; stay a page below. */
 export const maxMemoryBytes = 2 ** 32 - 65536;
 
-/** A Float32Array over the kernel's memory, at least `bytes` long; recreated after growth. */
+const views = new WeakMap<GemmExports, Float32Array>();
+
+/** A Float32Array over the module's memory, at least `bytes` long; recreated after growth. */
 export function memoryView(k: GemmExports, bytes: number): Float32Array {
   const memory = k.memory;
   if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
   // Growing detaches the old ArrayBuffer (and every view on it): make a fresh view.
-  if (view === undefined || view.buffer !== memory.buffer) view = new Float32Array(memory.buffer);
+  let view = views.get(k);
+  if (view === undefined || view.buffer !== memory.buffer) {
+    view = new Float32Array(memory.buffer);
+    views.set(k, view);
+  }
   return view;
 }
 
