@@ -102,21 +102,7 @@ function im2colPadded(
             }
           }
         } else {
-          zeroFloats(row, ohLo * Wo);
-          for (let oh = ohLo; oh < ohHi; oh++) {
-            const dst = row + ((<usize>(oh * Wo)) << 2);
-            const src = plane + (oh * stride + i - padH) * W + j - padW; // x index at ow = 0 (may be < 0)
-            zeroFloats(dst, owLo);
-            if (stride === 1) {
-              copyFloats(dst + ((<usize>owLo) << 2), x + ((<usize>(src + owLo)) << 2), owHi - owLo);
-            } else {
-              for (let ow = owLo; ow < owHi; ow++) {
-                store<f32>(dst + ((<usize>ow) << 2), load<f32>(x + ((<usize>(src + ow * stride)) << 2)));
-              }
-            }
-            zeroFloats(dst + ((<usize>owHi) << 2), Wo - owHi);
-          }
-          zeroFloats(row + ((<usize>(ohHi * Wo)) << 2), (Ho - ohHi) * Wo);
+          im2colRow(x, plane, H, W, i, j, stride, padH, padW, Ho, Wo, row);
         }
         row += (<usize>P) << 2;
       }
@@ -406,30 +392,48 @@ export function im2colRows(
   let row = cols;
   for (let k = k0; k < k1; k++) {
     const c = k / (HH * WW);
-    const i = (k / WW) % HH;
-    const j = k % WW;
-    const plane = c * H * W;
-    const ohLo = firstInside(i - pad, stride, Ho);
-    const ohHi = max(ohLo, endInside(i - pad, stride, H, Ho));
-    const owLo = firstInside(j - pad, stride, Wo);
-    const owHi = max(owLo, endInside(j - pad, stride, W, Wo));
-    zeroFloats(row, ohLo * Wo);
-    for (let oh = ohLo; oh < ohHi; oh++) {
-      const dst = row + ((<usize>(oh * Wo)) << 2);
-      const src = plane + (oh * stride + i - pad) * W + j - pad;
-      zeroFloats(dst, owLo);
-      if (stride === 1) {
-        copyFloats(dst + ((<usize>owLo) << 2), x + ((<usize>(src + owLo)) << 2), owHi - owLo);
-      } else {
-        for (let ow = owLo; ow < owHi; ow++) {
-          store<f32>(dst + ((<usize>ow) << 2), load<f32>(x + ((<usize>(src + ow * stride)) << 2)));
-        }
-      }
-      zeroFloats(dst + ((<usize>owHi) << 2), Wo - owHi);
-    }
-    zeroFloats(row + ((<usize>(ohHi * Wo)) << 2), (Ho - ohHi) * Wo);
+    im2colRow(x, c * H * W, H, W, (k / WW) % HH, k % WW, stride, pad, pad, Ho, Wo, row);
     row += (<usize>P) << 2;
   }
+}
+
+/**
+ * Row (c, i, j) of the im2col matrix, for the channel whose first value is x's element `plane`: the
+ * P = Ho·Wo values x[c, oh·stride + i − padH, ow·stride + j − padW], zero outside x.
+ */
+function im2colRow(
+  x: usize,
+  plane: i32,
+  H: i32,
+  W: i32,
+  i: i32,
+  j: i32,
+  stride: i32,
+  padH: i32,
+  padW: i32,
+  Ho: i32,
+  Wo: i32,
+  row: usize,
+): void {
+  const ohLo = firstInside(i - padH, stride, Ho);
+  const ohHi = max(ohLo, endInside(i - padH, stride, H, Ho));
+  const owLo = firstInside(j - padW, stride, Wo);
+  const owHi = max(owLo, endInside(j - padW, stride, W, Wo));
+  zeroFloats(row, ohLo * Wo);
+  for (let oh = ohLo; oh < ohHi; oh++) {
+    const dst = row + ((<usize>(oh * Wo)) << 2);
+    const src = plane + (oh * stride + i - padH) * W + j - padW; // x index at ow = 0 (may be < 0)
+    zeroFloats(dst, owLo);
+    if (stride === 1) {
+      copyFloats(dst + ((<usize>owLo) << 2), x + ((<usize>(src + owLo)) << 2), owHi - owLo);
+    } else {
+      for (let ow = owLo; ow < owHi; ow++) {
+        store<f32>(dst + ((<usize>ow) << 2), load<f32>(x + ((<usize>(src + ow * stride)) << 2)));
+      }
+    }
+    zeroFloats(dst + ((<usize>owHi) << 2), Wo - owHi);
+  }
+  zeroFloats(row + ((<usize>(ohHi * Wo)) << 2), (Ho - ohHi) * Wo);
 }
 
 /**

@@ -158,6 +158,30 @@ export function reluBackwardF32(x: Float32Array, dout: Float32Array, dx: Float32
 }
 
 /**
+ * Runs `step` over `planes` planes of H×W floats in chunks of whole planes: with the float offsets
+ * (in the module's views) of a plane-sized region and of two quarter-sized ones, the chunk's first
+ * plane and its number of planes. Returns false where the kernels are unavailable.
+ */
+function poolChunks(
+  planes: number,
+  H: number,
+  W: number,
+  step: (k: KernelExports, full: number, q1: number, q2: number, first: number, count: number) => void,
+): boolean {
+  const k = module();
+  if (k === null) return false;
+  const plane = H * W;
+  const perChunk = Math.max(1, Math.floor((2 * CHUNK) / plane));
+  const floats = perChunk * plane;
+  reserve(k, floats + 2 * (floats >>> 2));
+  const full = base >>> 2;
+  const q1 = full + floats;
+  const q2 = q1 + (floats >>> 2);
+  for (let p = 0; p < planes; p += perChunk) step(k, full, q1, q2, p, Math.min(perChunk, planes - p));
+  return true;
+}
+
+/**
  * 2×2 max pooling with stride 2 over `planes` planes of H×W float32 values (H, W even): the maxima
  * into out and each one's flat index into x into argmax (the first maximum on ties; NaN wins).
  */
@@ -169,25 +193,14 @@ export function maxPool2x2F32(
   H: number,
   W: number,
 ): boolean {
-  const k = module();
-  if (k === null) return false;
-  const plane = H * W;
-  const perChunk = Math.max(1, Math.floor((2 * CHUNK) / plane));
-  const floats = perChunk * plane;
-  reserve(k, floats + 2 * (floats >>> 2));
-  const ax = base >>> 2;
-  const ao = ax + floats;
-  const aa = ao + (floats >>> 2);
-  for (let p = 0; p < planes; p += perChunk) {
-    const count = Math.min(perChunk, planes - p);
-    const n = count * plane;
-    const start = p * plane;
+  return poolChunks(planes, H, W, (k, ax, ao, aa, p, count) => {
+    const start = p * H * W;
+    const n = count * H * W;
     f32.set(x.subarray(start, start + n), ax);
     k.maxPool2x2(4 * ax, 4 * ao, 4 * aa, count, H, W, start);
     out.set(f32.subarray(ao, ao + (n >>> 2)), start >>> 2);
     argmax.set(i32.subarray(aa, aa + (n >>> 2)), start >>> 2);
-  }
-  return true;
+  });
 }
 
 /**
@@ -202,25 +215,14 @@ export function maxPool2x2BackwardF32(
   H: number,
   W: number,
 ): boolean {
-  const k = module();
-  if (k === null) return false;
-  const plane = H * W;
-  const perChunk = Math.max(1, Math.floor((2 * CHUNK) / plane));
-  const floats = perChunk * plane;
-  reserve(k, floats + 2 * (floats >>> 2));
-  const adx = base >>> 2;
-  const ad = adx + floats;
-  const aa = ad + (floats >>> 2);
-  for (let p = 0; p < planes; p += perChunk) {
-    const count = Math.min(perChunk, planes - p);
-    const n = count * plane;
-    const start = p * plane;
+  return poolChunks(planes, H, W, (k, adx, ad, aa, p, count) => {
+    const start = p * H * W;
+    const n = count * H * W;
     f32.set(dout.subarray(start >>> 2, (start + n) >>> 2), ad);
     i32.set(argmax.subarray(start >>> 2, (start + n) >>> 2), aa);
     k.maxPool2x2Backward(4 * ad, 4 * aa, 4 * adx, count, H, W, start);
     dx.set(f32.subarray(adx, adx + n), start);
-  }
-  return true;
+  });
 }
 
 /** Adam's hyperparameters for one step (correct1 = 1 − β1ᵗ, correct2 = 1 − β2ᵗ). */
