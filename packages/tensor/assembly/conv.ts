@@ -215,7 +215,7 @@ export function convForward(
   // The product is taken a block of output rows at a time: a block's columns (K × rows·Wo, about 256
   // columns) stay in L2 between im2col and the GEMM's packing, where a whole image's (600 KB for
   // CIFAR's 7×7 conv) went out to L3 and back. Each output element still gets the same sum.
-  const rows = blockRows(Wo);
+  const rows = blockRows(K, Ho, Wo);
   for (let m = 0; m < n; m++) {
     const image = x + <usize>m * imageBytes;
     const o = out + <usize>m * outBytes;
@@ -254,8 +254,16 @@ export function convForward(
 /** Output columns per block of the forward and backward passes' GEMMs (see convForward). */
 const COLUMN_BLOCK: i32 = 256;
 
-/** Output rows per block: about COLUMN_BLOCK columns, a multiple of 8 (whole register tiles) where it can be. */
-function blockRows(Wo: i32): i32 {
+/** An image's whole column matrix up to this size (bytes) already stays in L2: no blocks then. */
+const WHOLE_IMAGE_BYTES: i32 = 256 << 10;
+
+/**
+ * Output rows per block: all Ho where the image's K×P columns fit WHOLE_IMAGE_BYTES (more GEMM calls
+ * would only add packing), else about COLUMN_BLOCK columns, a multiple of 8 (whole register tiles)
+ * where it can be.
+ */
+function blockRows(K: i32, Ho: i32, Wo: i32): i32 {
+  if (K * Ho * Wo * 4 <= WHOLE_IMAGE_BYTES) return Ho;
   const rows = max(1, COLUMN_BLOCK / Wo);
   const tile = 8 / gcd(Wo, 8);
   return rows >= tile ? (rows / tile) * tile : rows;
@@ -304,7 +312,7 @@ export function convBackward(
   // Blocks of output rows, as in convForward, where the order of every sum stays that of whole images:
   // dw sums over P, so its blocks must be whole GEMM K blocks (KC columns); dx adds each column onto
   // its pixel in (i, j) order, which taking the blocks from the last output rows up preserves.
-  const rows = blockRows(Wo);
+  const rows = blockRows(K, Ho, Wo);
   const blocked = rows < Ho;
   const dwBlocked = blocked && (rows * Wo) % blockingK() === 0;
   for (let m = 0; m < n; m++) {

@@ -126,14 +126,16 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
 
   it('takes large images in blocks of output rows with the same bits (forward, dw, dx)', () => {
     setGemmThreads(1);
-    // Wo 32 and 16: row blocks of 256 columns, whole GEMM K blocks, so dw is blocked too; Wo 28:
-    // blocks of 8 rows (224 columns), dw by whole images; stride 2; a block of one row (Wo 300).
+    // Images whose columns pass 256 KB are taken in row blocks. Wo 32 and 16: blocks of 256 columns,
+    // whole GEMM K blocks, so dw is blocked too; Wo 28: blocks of 8 rows (224 columns), dw by whole
+    // images; stride 2; blocks of one row (Wo 300). The last case fits 256 KB: one block.
     const cases = [
-      { N: 2, F: 5, C: 2, H: 32, W: 32, HH: 3, WW: 3, stride: 1, pad: 1 },
-      { N: 2, F: 3, C: 1, H: 40, W: 16, HH: 5, WW: 5, stride: 1, pad: 2 },
+      { N: 2, F: 5, C: 3, H: 32, W: 32, HH: 7, WW: 7, stride: 1, pad: 3 },
+      { N: 2, F: 3, C: 8, H: 64, W: 16, HH: 5, WW: 5, stride: 1, pad: 2 },
+      { N: 2, F: 4, C: 4, H: 28, W: 28, HH: 7, WW: 7, stride: 1, pad: 3 },
+      { N: 2, F: 3, C: 16, H: 63, W: 63, HH: 3, WW: 3, stride: 2, pad: 1 },
+      { N: 1, F: 2, C: 8, H: 10, W: 300, HH: 3, WW: 3, stride: 1, pad: 1 },
       { N: 3, F: 4, C: 1, H: 28, W: 28, HH: 7, WW: 7, stride: 1, pad: 3 },
-      { N: 2, F: 3, C: 3, H: 63, W: 63, HH: 3, WW: 3, stride: 2, pad: 1 },
-      { N: 1, F: 2, C: 1, H: 5, W: 300, HH: 3, WW: 3, stride: 1, pad: 1 },
     ];
     for (const [seed, p] of cases.entries()) {
       const g = convGeometry(names, p);

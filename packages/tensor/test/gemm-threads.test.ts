@@ -388,7 +388,7 @@ describe('threaded convolution', () => {
     );
     // Large images, which one thread takes in blocks of output rows (see assembly/conv.ts).
     for (const p of [
-      { N: 3, F: 5, C: 2, H: 32, W: 32, HH: 3, WW: 3, stride: 1, pad: 1, seed: 1, withDx: true },
+      { N: 3, F: 5, C: 3, H: 32, W: 32, HH: 7, WW: 7, stride: 1, pad: 3, seed: 1, withDx: true },
       { N: 4, F: 4, C: 1, H: 28, W: 28, HH: 7, WW: 7, stride: 1, pad: 3, seed: 2, withDx: true },
     ]) {
       const one = conv(p, 1);
