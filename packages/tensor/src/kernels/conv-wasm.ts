@@ -7,10 +7,12 @@
 // With threads wanted and enough work, the threaded versions in gemm-threads.ts split the images
 // (forward, dx) or dw's columns over the helper threads, with the same bits.
 //
-// Images go through in groups of at most GROUP_BYTES of input and output, so memory stays bounded
-// for any batch (the module's memory only grows). Functions return false, doing nothing, where the
-// kernel is unavailable or `setGemmBackend('ts')` is in force; the caller then runs its JavaScript path.
+// Images go through in groups of at most GROUP_BYTES (conv-sizes.ts) of input and output, so
+// memory stays bounded for any batch (the module's memory only grows). Functions return false,
+// doing nothing, where the kernel is unavailable or `setGemmBackend('ts')` is in force; the caller
+// then runs its JavaScript path.
 import type { ConvGeometry } from '../ops/im2col';
+import { convSizes } from './conv-sizes';
 import { getGemmBackend } from './gemm';
 import { convBackwardThreaded, convForwardThreaded, convThreadedWanted } from './gemm-threads';
 import {
@@ -53,9 +55,6 @@ interface ConvExports extends GemmExports {
   ): void;
 }
 
-/** Bytes of images (input and output together) copied in and out per call into the module. */
-const GROUP_BYTES = 16 * 2 ** 20;
-
 function kernel(): ConvExports | null {
   if (getGemmBackend() === 'ts') return null;
   return loadKernel(CONV_MODULE) as ConvExports | null;
@@ -96,10 +95,7 @@ export function convForwardF32(
     const bytes = sharedGemmBytes(CONV_MODULE);
     if (bytes && convForwardThreaded(x, w, b, out, g, N, F, bytes)) return true;
   }
-  const K = g.C * g.HH * g.WW;
-  const P = g.outHeight * g.outWidth;
-  const image = g.C * g.H * g.W;
-  const G = Math.max(1, Math.min(N, Math.floor(GROUP_BYTES / (4 * (image + F * P)))));
+  const { K, P, image, G } = convSizes(g, N, F, 1);
   const { at, end } = layout(k, [F * K, F, K * P, G * image, G * F * P], k.workspaceBytes(F, P, K));
   const [aw, ab, acols, ax, aout, awork] = at;
   if (end > maxMemoryBytes) return false;
@@ -140,11 +136,7 @@ export function convBackwardF32(
     const bytes = sharedGemmBytes(CONV_MODULE);
     if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes)) return true;
   }
-  const K = g.C * g.HH * g.WW;
-  const P = g.outHeight * g.outWidth;
-  const image = g.C * g.H * g.W;
-  const perImage = 4 * ((dx ? 2 : 1) * image + F * P);
-  const G = Math.max(1, Math.min(N, Math.floor(GROUP_BYTES / perImage)));
+  const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1);
   const workBytes = Math.max(k.workspaceBytes(F, K, P), dx ? k.workspaceBytes(K, P, F) : 0);
   const regions = [F * K, F * K, K * P, dx ? K * P : 0, G * image, G * F * P, dx ? G * image : 0];
   const { at, end } = layout(k, regions, workBytes);

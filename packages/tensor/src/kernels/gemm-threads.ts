@@ -20,6 +20,7 @@
 // kernel in charge; `threadsStatus` says why.
 
 import type { ConvGeometry } from '../ops/im2col';
+import { convSizes } from './conv-sizes';
 import type { GemmArgs } from './gemm-types';
 
 type ConvArgs11 = [number, number, number, number, number, number, number, number, number, number, number];
@@ -639,9 +640,7 @@ function runBand(
 // The forward pass and dx split the batch (each image is independent); dw splits its columns (the
 // im2col rows k), each band summing over every image in order. Either way every output element is
 // computed by the single-threaded kernel's instruction sequence: results are bit-identical for any
-// thread count. Images go through in groups of at most CONV_GROUP_BYTES, as on one thread.
-
-const CONV_GROUP_BYTES = 16 * 2 ** 20;
+// thread count. Images go through in groups of at most GROUP_BYTES (conv-sizes.ts), as on one thread.
 
 /** Whether a convolution of this size goes to the threads (threads wanted, enough work, two images). */
 export function convThreadedWanted(g: ConvGeometry, N: number, F: number): boolean {
@@ -695,10 +694,7 @@ export function convForwardThreaded(
   const threads = 1 + readyHelpers();
   if (threads === 1) return false;
   const k = p.kernel;
-  const K = g.C * g.HH * g.WW;
-  const P = g.outHeight * g.outWidth;
-  const image = g.C * g.H * g.W;
-  const G = Math.max(1, Math.min(N, Math.floor(CONV_GROUP_BYTES / (4 * (image + F * P)))));
+  const { K, P, image, G } = convSizes(g, N, F, 1);
   const workOffset = align(4 * K * P);
   const scratchBytes = workOffset + align(k.workspaceBytes(F, P, K));
   const [aw, ab, ax, aout, ascratch] = regions(k, [4 * F * K, 4 * F, 4 * G * image, 4 * G * F * P]);
@@ -746,11 +742,7 @@ export function convBackwardThreaded(
   const threads = 1 + readyHelpers();
   if (threads === 1) return false;
   const k = p.kernel;
-  const K = g.C * g.HH * g.WW;
-  const P = g.outHeight * g.outWidth;
-  const image = g.C * g.H * g.W;
-  const perImage = 4 * ((dx ? 2 : 1) * image + F * P);
-  const G = Math.max(1, Math.min(N, Math.floor(CONV_GROUP_BYTES / perImage)));
+  const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1);
   const workOffset = align(4 * K * P);
   const scratchBytes = workOffset + align(Math.max(k.workspaceBytes(F, K, P), k.workspaceBytes(K, P, F)));
   const [aw, adw, ax, adout, adx, ascratch] = regions(k, [

@@ -1,0 +1,29 @@
+// The sizes both convolution drivers (conv-wasm.ts on one thread, gemm-threads.ts over the helpers)
+// derive from a layer's geometry, and the one limit on how many images they copy in at a time.
+import type { ConvGeometry } from '../ops/im2col';
+
+/** Bytes of images (input and output together) copied into a module's memory per group. */
+export const GROUP_BYTES = 16 * 2 ** 20;
+
+export interface ConvSizes {
+  /** Rows of the im2col matrix: C·HH·WW. */
+  K: number;
+  /** Output positions per image: H'·W'. */
+  P: number;
+  /** Floats per input image: C·H·W. */
+  image: number;
+  /** Images per group: as many as GROUP_BYTES holds (at least 1, at most N). */
+  G: number;
+}
+
+/**
+ * The sizes of a convolution of N images and F filters whose groups hold, per image, `inputs` input-
+ * sized arrays (x; x and dx) and one output-sized one (out or dout).
+ */
+export function convSizes(g: ConvGeometry, N: number, F: number, inputs: 1 | 2): ConvSizes {
+  const K = g.C * g.HH * g.WW;
+  const P = g.outHeight * g.outWidth;
+  const image = g.C * g.H * g.W;
+  const G = Math.max(1, Math.min(N, Math.floor(GROUP_BYTES / (4 * (inputs * image + F * P)))));
+  return { K, P, image, G };
+}
