@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import v8 from 'node:v8';
-import { type GemmInfo, gemmInfo } from '@backprop/tensor';
+import { type GemmInfo, gemmInfo, relaxedSimdValidates } from '@backprop/tensor';
 
 /** Commands whose runs are long enough to pay for a relaunch (about 40 ms). */
 const HEAVY_COMMANDS = new Set(['train', 'eval', 'bench']);
@@ -26,12 +26,6 @@ const MALLOC_ENV = {
   MALLOC_TOP_PAD_: String(64 * 2 ** 20),
 };
 
-/** (func (result v128) … i8x16.relaxed_swizzle): valid only where relaxed SIMD is. */
-const relaxedSimdProbe = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2,
-  253, 15, 253, 128, 2, 11,
-]);
-
 function tuningOff(env: NodeJS.ProcessEnv): boolean {
   return env.BACKPROP_RUNTIME_TUNING === 'off';
 }
@@ -41,10 +35,10 @@ function tuningOff(env: NodeJS.ProcessEnv): boolean {
  * WebAssembly module is compiled. Returns whether relaxed SIMD validates afterwards.
  */
 export function enableRelaxedSimd(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (WebAssembly.validate(relaxedSimdProbe)) return true;
+  if (relaxedSimdValidates()) return true;
   if (tuningOff(env)) return false;
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  return WebAssembly.validate(relaxedSimdProbe);
+  return relaxedSimdValidates();
 }
 
 /** Whether this process runs on glibc (whose malloc the environment variables tune). */

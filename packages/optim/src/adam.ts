@@ -74,7 +74,8 @@ export function adam(
 /**
  * The update loop, in its own function so that V8 optimizes it as a whole: inlined in `adam`, the
  * loop was compiled on-stack alone and threw the code away at the return object after it, every call
- * (355 deoptimizations in 60 convnet steps; 9.0 against 5.4 ms per step on a 627k-weight layer).
+ * (355 deoptimizations in 60 convnet steps). It is the fallback of the SIMD kernel: on a 627k-weight
+ * layer one `adam` call takes 8.0-8.3 ms with it and 3.1-3.3 ms with the kernel.
  */
 function adamLoop(
   out: FloatArray,

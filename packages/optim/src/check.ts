@@ -92,8 +92,9 @@ export function state(
 }
 
 /**
- * The index of the first entry that is negative or NaN, or −1. Its own function so V8 optimizes the
- * loop whole (compiled on-stack inside `state`, it ran 5x slower: 1.5 ms on 627k floats).
+ * The index of the first entry that is negative or NaN, or −1: the SIMD kernel for float32 (0.3 ms on
+ * 627k floats, against 0.8-1.2 ms for the loop below), the loop otherwise. A function of its own, so
+ * V8 does not compile the loop on-stack inside `state` (see adam.ts).
  */
 function firstNotNonNegative(d: FloatArray): number {
   if (d instanceof Float32Array) {

@@ -40,6 +40,7 @@ export {
   setGemmThreads,
   setGemmThreadThreshold,
 } from './kernels/gemm';
+export { relaxedSimdValidates } from './kernels/gemm-wasm';
 export {
   type AdamStep,
   adamF32,

@@ -11,6 +11,7 @@ import {
   gemmInfo,
   getGemmBackend,
   Rng,
+  relaxedSimdValidates,
   ShapeError,
   setGemmBackend,
   ValueError,
@@ -362,4 +363,10 @@ describe('gemm with relaxed SIMD', () => {
     expect(result.backend).toBe('wasm-relaxed-simd');
     expect(result.worst).toBeLessThanOrEqual(1);
   }, 30_000);
+});
+
+describe('relaxedSimdValidates', () => {
+  it('agrees with the variant gemmInfo reports when nothing changed V8 flags in between', () => {
+    expect(relaxedSimdValidates()).toBe(gemmInfo().relaxedSimd);
+  });
 });

@@ -1,6 +1,6 @@
 // Max pooling in one pass that records each window's argmax: out[k] = x[argmax[k]], dx[argmax[k]] += dout[k].
-// Non-overlapping windows (poolHeight = poolWidth = stride, tiling H and W) take a branch-light path
-// with the 2×2 case (ThreeLayerConvNet's pool) unrolled; anything else takes the general window loop.
+// 2×2 windows with stride 2 tiling H and W (ThreeLayerConvNet's pool) take an unrolled path, SIMD
+// kernels for float32; anything else takes the general window loop.
 // NaN propagates as in numpy: a window holding a NaN outputs NaN, and its argmax is the first NaN.
 import { allocate, maxPool2x2BackwardF32, maxPool2x2F32, Tensor, ValueError } from '@backprop/tensor';
 import { checkPoolArgs, checkPoolCache, checkPoolDout, type PoolGeometry, type PoolParam } from './naive';
@@ -16,9 +16,7 @@ export function maxPoolForward(x: Tensor, poolParam: PoolParam): { out: Tensor; 
   const { N, C, outHeight, outWidth } = g;
   const out = allocate(x.dtype, N * C * outHeight * outWidth);
   const argmax = new Int32Array(out.length);
-  const tiles =
-    g.poolHeight === g.stride && g.poolWidth === g.stride && g.H % g.stride === 0 && g.W % g.stride === 0;
-  if (tiles && g.stride === 2) {
+  if (tiles2x2(g)) {
     // float32 runs the WebAssembly SIMD kernel where there is one (the same comparisons, four windows
     // at a time and without branches: on activations after a ReLU the JavaScript branches mispredict).
     const simd =
@@ -53,11 +51,9 @@ export function maxPoolBackward(dout: Tensor, cache: MaxPoolCache): { dx: Tensor
     );
   }
   const dx = allocate(x.dtype, x.size);
-  const tiles2x2 =
-    g.poolHeight === 2 && g.poolWidth === 2 && g.stride === 2 && g.H % 2 === 0 && g.W % 2 === 0;
   // float32 2×2 windows: the SIMD kernel writes every window whole (no scatter); the same values.
   const simd =
-    tiles2x2 &&
+    tiles2x2(g) &&
     dout.data instanceof Float32Array &&
     maxPool2x2BackwardF32(dout.data, argmax, dx as Float32Array, g.N * g.C, g.H, g.W);
   if (!simd) scatterAdd(dx, argmax, dout.data);
@@ -75,6 +71,11 @@ function scatterAdd(
   dout: Float32Array | Float64Array,
 ): void {
   for (let k = 0; k < dout.length; k++) dx[argmax[k]] += dout[k];
+}
+
+/** 2×2 windows with stride 2 that tile H and W: the case both passes run unrolled or in SIMD. */
+function tiles2x2(g: PoolGeometry): boolean {
+  return g.poolHeight === 2 && g.poolWidth === 2 && g.stride === 2 && g.H % 2 === 0 && g.W % 2 === 0;
 }
 
 /** What `maxPoolForward` keeps for the backward pass. */

@@ -63,6 +63,15 @@ function validates(probe: Uint8Array<ArrayBuffer>): boolean {
 }
 
 /**
+ * Whether this engine validates relaxed-SIMD modules now. Unlike `wasmGemmVariant` (fixed at first
+ * use) it asks again each call: an application that turns relaxed SIMD on with a V8 flag before the
+ * first GEMM can check that the flag took.
+ */
+export function relaxedSimdValidates(): boolean {
+  return validates(relaxedSimdProbe);
+}
+
+/**
  * The best module this engine validates: relaxed SIMD (fused multiply-add; Chromium, Node 22+, or
  * Node 20 with --experimental-wasm-relaxed-simd), else baseline SIMD, else none.
  */
