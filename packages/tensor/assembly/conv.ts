@@ -525,3 +525,32 @@ export function convBackwardData(
     col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dx + <usize>m * imageBytes);
   }
 }
+
+/**
+ * db (F) = Σ over n images and the P positions of dout (n×F×P), added onto db unless `first`. The
+ * bits of @backprop/layers' JavaScript biasGradient: per image and filter, four float64 partial sums
+ * (positions p ≡ 0, 1, 2, 3 mod 4 from the row's start, here the two lanes of two f64x2), added as
+ * ((s0 + s1) + s2) + s3 onto db[f] and rounded to float32 once per image.
+ */
+export function biasGradient(n: i32, F: i32, P: i32, dout: usize, db: usize, first: bool): void {
+  if (first) zeroFloats(db, F);
+  let row = dout;
+  for (let m = 0; m < n; m++) {
+    for (let f = 0; f < F; f++) {
+      let s01 = f64x2.splat(0);
+      let s23 = f64x2.splat(0);
+      let p = 0;
+      for (; p + 4 <= P; p += 4) {
+        const v = v128.load(row + ((<usize>p) << 2));
+        s01 = f64x2.add(s01, f64x2.promote_low_f32x4(v));
+        s23 = f64x2.add(s23, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+      }
+      let s0 = f64x2.extract_lane(s01, 0);
+      for (; p < P; p++) s0 += <f64>load<f32>(row + ((<usize>p) << 2));
+      const sum = s0 + f64x2.extract_lane(s01, 1) + f64x2.extract_lane(s23, 0) + f64x2.extract_lane(s23, 1);
+      const d = db + ((<usize>f) << 2);
+      store<f32>(d, <f32>(<f64>load<f32>(d) + sum));
+      row += (<usize>P) << 2;
+    }
+  }
+}

@@ -2,7 +2,8 @@
 // Compiles assembly/gemm.ts and assembly/kernels.ts (AssemblyScript) to WebAssembly and embeds the
 // modules as base64 in src/kernels/wasm.generated.ts, so the kernels load the same way in Node, bundlers, browsers
 // and workers with no .wasm file to locate. The generated file is committed;
-// `node scripts/build-wasm.mjs --check` exits 1 when it is stale (CI runs it).
+// `node scripts/build-wasm.mjs --check` exits 1 when it is stale (CI runs it). WASM_DEBUG=1 keeps the
+// functions' names (asc --debug), so CPU profiles name the kernels; never commit such a build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +82,17 @@ function compile(source, flags) {
   const dir = mkdtempSync(join(tmpdir(), 'backprop-wasm-'));
   try {
     const out = join(dir, 'out.wasm');
-    const args = [source, '-O3', '--runtime', 'stub', '--noAssert', ...flags, '-o', out];
+    const args = [
+      source,
+      '-O3',
+      '--runtime',
+      'stub',
+      '--noAssert',
+      ...(process.env.WASM_DEBUG ? ['--debug'] : []),
+      ...flags,
+      '-o',
+      out,
+    ];
     const result = spawnSync(asc, args, { cwd: root, encoding: 'utf8' });
     if (result.status !== 0) {
       process.stderr.write(result.stdout + result.stderr);

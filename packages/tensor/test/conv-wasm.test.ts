@@ -46,6 +46,7 @@ function reference(
   const out = new Float32Array(N * F * P);
   const dw = new Float32Array(F * K);
   const dx = new Float32Array(N * image);
+  const db = new Float32Array(F);
   for (let n = 0; n < N; n++) {
     im2colImage(x, n * image, g, cols, 0);
     const o = out.subarray(n * F * P, (n + 1) * F * P);
@@ -55,8 +56,18 @@ function reference(
     gemm(F, K, P, d, cols, dw, { transB: true, beta: n === 0 ? 0 : 1 });
     gemm(K, P, F, w, d, dcols, { transA: true });
     col2imImage(dcols, 0, g, dx, n * image);
+    for (let f = 0; f < F; f++) db[f] += biasSum(d.subarray(f * P, (f + 1) * P));
   }
-  return { out, dw, dx };
+  return { out, dw, dx, db };
+}
+
+/** One image's sum for db[f], as @backprop/layers' biasGradient takes it: four float64 partial sums. */
+function biasSum(row: Float32Array): number {
+  const s = [0, 0, 0, 0];
+  let p = 0;
+  for (; p + 3 < row.length; p += 4) for (let t = 0; t < 4; t++) s[t] += row[p + t];
+  for (; p < row.length; p++) s[0] += row[p];
+  return s[0] + s[1] + s[2] + s[3];
 }
 
 /** Bitwise equality, reported as the first differing index (a diff of large arrays would take minutes). */
@@ -110,11 +121,13 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
         const out = new Float32Array(p.N * p.F * P).fill(Number.NaN);
         const dw = new Float32Array(p.F * p.C * p.HH * p.WW).fill(Number.NaN);
         const dx = new Float32Array(x.length).fill(Number.NaN);
+        const db = new Float32Array(p.F).fill(Number.NaN);
         expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
-        expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F)).toBe(true);
+        expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F, db)).toBe(true);
         expectSameBits(out, want.out, 'out');
         expectSameBits(dw, want.dw, 'dw');
         expectSameBits(dx, want.dx, 'dx');
+        expectSameBits(db, want.db, 'db');
         // Without dx, dw is the same and dx is left alone.
         const dw2 = new Float32Array(dw.length);
         expect(convBackwardF32(x, w, dout, dw2, null, g, p.N, p.F)).toBe(true);
@@ -172,11 +185,13 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
     const out = new Float32Array(N * F * P);
     const dw = new Float32Array(F * 9);
     const dx = new Float32Array(x.length);
+    const db = new Float32Array(F);
     expect(convForwardF32(x, w, b, out, g, N, F)).toBe(true);
-    expect(convBackwardF32(x, w, dout, dw, dx, g, N, F)).toBe(true);
+    expect(convBackwardF32(x, w, dout, dw, dx, g, N, F, db)).toBe(true);
     expectSameBits(out, want.out, 'out');
     expectSameBits(dw, want.dw, 'dw');
     expectSameBits(dx, want.dx, 'dx');
+    expectSameBits(db, want.db, 'db');
   });
 
   it("returns false, touching nothing, under setGemmBackend('ts') and for an empty batch", () => {

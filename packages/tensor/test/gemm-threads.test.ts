@@ -328,15 +328,16 @@ describe('threaded convolution', () => {
     const out = new Float32Array(dout.length);
     const dw = new Float32Array(w.length);
     const dx = new Float32Array(x.length);
+    const db = new Float32Array(p.F);
     setGemmThreads(threads);
     const previous = setCallerWorks(callerWorks);
     try {
       expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
-      expect(convBackwardF32(x, w, dout, dw, p.withDx ? dx : null, g, p.N, p.F)).toBe(true);
+      expect(convBackwardF32(x, w, dout, dw, p.withDx ? dx : null, g, p.N, p.F, db)).toBe(true);
     } finally {
       setCallerWorks(previous);
     }
-    return { out, dw, dx };
+    return { out, dw, dx, db };
   }
 
   interface ConvCase {
@@ -383,6 +384,7 @@ describe('threaded convolution', () => {
         expectBitIdentical(two.out, one.out);
         expectBitIdentical(two.dw, one.dw);
         expectBitIdentical(two.dx, one.dx);
+        expectBitIdentical(two.db, one.db);
       }),
       { numRuns: 60, seed: 11 },
     );
@@ -396,6 +398,7 @@ describe('threaded convolution', () => {
       expectBitIdentical(two.out, one.out);
       expectBitIdentical(two.dw, one.dw);
       expectBitIdentical(two.dx, one.dx);
+      expectBitIdentical(two.db, one.db);
     }
     const after = threadStats();
     expect(after.threadedCalls - before.threadedCalls).toBeGreaterThanOrEqual(120);

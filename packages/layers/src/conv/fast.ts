@@ -6,7 +6,6 @@ import {
   col2imImage,
   convBackwardF32,
   convForwardF32,
-  type DType,
   type FloatArray,
   gemm,
   im2colImage,
@@ -115,10 +114,11 @@ export function convBackward(
   checkConvDout(fn, dout, x, [N, F, outHeight, outWidth]);
   const computeDx = opts?.computeDx ?? true;
   const dd = dout.data;
-  const db = biasGradient(dd, x.dtype, N, F, outHeight * outWidth);
+  const db = allocate(x.dtype, F);
   const dw = allocate(x.dtype, F * C * HH * WW);
   const dx = computeDx ? allocate(x.dtype, N * C * H * W) : null;
-  // float32: the loop inside the WebAssembly GEMM module (see convForward).
+  // float32: the loop inside the WebAssembly GEMM module (see convForward), db included (the same
+  // bits as biasGradient).
   const simd =
     x.data instanceof Float32Array &&
     convBackwardF32(
@@ -130,8 +130,12 @@ export function convBackward(
       g,
       N,
       F,
+      db as Float32Array,
     );
-  if (!simd) backwardImages(x.data, w.data, dd, dw, dx, g, N, F);
+  if (!simd) {
+    biasGradient(dd, db, N, F, outHeight * outWidth);
+    backwardImages(x.data, w.data, dd, dw, dx, g, N, F);
+  }
   return {
     dx: dx ? new Tensor(dx, x.shape) : null,
     dw: new Tensor(dw, w.shape),
@@ -139,9 +143,8 @@ export function convBackward(
   };
 }
 
-/** db[f] = Σ over images and positions of dout[n, f]. */
-function biasGradient(dd: FloatArray, dtype: DType, N: number, F: number, P: number): FloatArray {
-  const db = allocate(dtype, F);
+/** db[f] (zeroed by the caller) = Σ over images and positions of dout[n, f]. */
+function biasGradient(dd: FloatArray, db: FloatArray, N: number, F: number, P: number): void {
   for (let n = 0; n < N; n++) {
     for (let f = 0; f < F; f++) {
       // Four partial sums: a single running sum is bound by the add latency (this measured 1.4x faster).
@@ -162,7 +165,6 @@ function biasGradient(dd: FloatArray, dtype: DType, N: number, F: number, P: num
       db[f] += s0 + s1 + s2 + s3;
     }
   }
-  return db;
 }
 
 /** The backward loop in JavaScript: per image, im2col, the dw GEMM and, for dx, a GEMM and col2im. */

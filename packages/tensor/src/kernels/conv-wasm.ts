@@ -53,6 +53,7 @@ interface ConvExports extends GemmExports {
     F: number,
     ...rest: [...Geometry, number, number, number, number, number, boolean, number, number, number]
   ): void;
+  biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
 }
 
 function kernel(): ConvExports | null {
@@ -117,8 +118,8 @@ export function convForwardF32(
 }
 
 /**
- * dw (F×C×HH×WW, overwritten) and, when dx is given, dx (N×C×H×W, overwritten) of a float32
- * convolution from dout (N×F×H'×W'). db is the caller's (a sum over dout). Arguments are already checked.
+ * dw (F×C×HH×WW, overwritten), db (F, overwritten) when given, and dx (N×C×H×W, overwritten) when
+ * given, of a float32 convolution from dout (N×F×H'×W'). Arguments are already checked.
  */
 export function convBackwardF32(
   x: Float32Array,
@@ -129,18 +130,19 @@ export function convBackwardF32(
   g: ConvGeometry,
   N: number,
   F: number,
+  db?: Float32Array,
 ): boolean {
   const k = kernel();
   if (k === null || N === 0) return false;
   if (convThreadedWanted(g, N, F)) {
     const bytes = sharedGemmBytes(CONV_MODULE);
-    if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes)) return true;
+    if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes, db)) return true;
   }
   const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1);
   const workBytes = Math.max(k.workspaceBytes(F, K, P), dx ? k.workspaceBytes(K, P, F) : 0);
-  const regions = [F * K, F * K, K * P, dx ? K * P : 0, G * image, G * F * P, dx ? G * image : 0];
+  const regions = [F * K, F * K, F, K * P, dx ? K * P : 0, G * image, G * F * P, dx ? G * image : 0];
   const { at, end } = layout(k, regions, workBytes);
-  const [aw, adw, acols, adcols, ax, adout, adx, awork] = at;
+  const [aw, adw, adb, acols, adcols, ax, adout, adx, awork] = at;
   if (end > maxMemoryBytes) return false;
   let mem: Float32Array;
   try {
@@ -153,9 +155,11 @@ export function convBackwardF32(
     const n = Math.min(G, N - n0);
     mem.set(x.subarray(n0 * image, (n0 + n) * image), ax >>> 2);
     mem.set(dout.subarray(n0 * F * P, (n0 + n) * F * P), adout >>> 2);
+    if (db) k.biasGradient(n, F, P, adout, adb, n0 === 0);
     k.convBackward(n, F, ...geometry(g), ax, aw, adout, adw, dx ? adx : 0, n0 === 0, acols, adcols, awork);
     if (dx) dx.set(mem.subarray(adx >>> 2, (adx >>> 2) + n * image), n0 * image);
   }
   dw.set(mem.subarray(adw >>> 2, (adw >>> 2) + F * K));
+  db?.set(mem.subarray(adb >>> 2, (adb >>> 2) + F));
   return true;
 }

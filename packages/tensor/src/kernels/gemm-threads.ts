@@ -32,6 +32,7 @@ interface SharedGemmExports {
     ...args: [...ConvArgs11, number, number, number, number, number, boolean, number, number]
   ): void;
   convBackwardData(...args: [...ConvArgs11, number, number, number, number, number]): void;
+  biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
   workspaceBytes(M: number, N: number, K: number): number;
   sgemmStrided(
     transA: number,
@@ -736,6 +737,7 @@ export function convBackwardThreaded(
   N: number,
   F: number,
   bytes: Uint8Array<ArrayBuffer>,
+  db?: Float32Array,
 ): boolean {
   const p = getPool(bytes, true);
   if (!p) return false;
@@ -745,9 +747,10 @@ export function convBackwardThreaded(
   const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1);
   const workOffset = align(4 * K * P);
   const scratchBytes = workOffset + align(Math.max(k.workspaceBytes(F, K, P), k.workspaceBytes(K, P, F)));
-  const [aw, adw, ax, adout, adx, ascratch] = regions(k, [
+  const [aw, adw, adb, ax, adout, adx, ascratch] = regions(k, [
     4 * F * K,
     4 * F * K,
+    4 * F,
     4 * G * image,
     4 * G * F * P,
     dx ? 4 * G * image : 0,
@@ -766,6 +769,8 @@ export function convBackwardThreaded(
     const n = Math.min(G, N - n0);
     mem.set(x.subarray(n0 * image, (n0 + n) * image), ax >>> 2);
     mem.set(dout.subarray(n0 * F * P, (n0 + n) * F * P), adout >>> 2);
+    // db on this thread, before the helpers start (its sum over images is sequential).
+    if (db) k.biasGradient(n, F, P, adout, adb, n0 === 0);
     setConvGeometry(ctrl, g, n, F);
     // dw by columns: bands of whole register tiles (8 columns).
     ctrl[KIND] = CONV_FILTER;
@@ -782,6 +787,7 @@ export function convBackwardThreaded(
     }
   }
   dw.set(mem.subarray(adw >>> 2, (adw >>> 2) + F * K));
+  db?.set(mem.subarray(adb >>> 2, (adb >>> 2) + F));
   return true;
 }
 
