@@ -98,6 +98,34 @@ export function sgemmStrided(
   ldcElements: i32,
   work: usize,
 ): void {
+  sgemmShared(transA, transB, M, N, K, alpha, beta, a, lda, b, ldb, c, ldcElements, work, 0, 0);
+}
+
+/**
+ * `sgemmStrided` with A or B already packed whole (by packAAll or packBAll) at packedA or packedB
+ * (0: pack it here, as sgemmStrided does). The threaded GEMM packs the operand that every band of C
+ * shares once, where each band used to pack all of it: B for bands of rows, A for bands of columns.
+ * A band that shares packed B must span all N columns, one that shares packed A all M rows. The
+ * packed values are the ones packed here, so the bits are the same.
+ */
+export function sgemmShared(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  beta: f32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  c: usize,
+  ldcElements: i32,
+  work: usize,
+  packedA: usize,
+  packedB: usize,
+): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha === 0) {
     for (let i = 0; i < M; i++) scaleC(c + <usize>i * ((<usize>ldcElements) << 2), N, beta);
@@ -116,18 +144,22 @@ export function sgemmStrided(
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
       const betaBlock: f32 = pc === 0 ? beta : 1;
-      if (transB) packBTrans(b, ldb, pc, kc, jc, nc, packB);
+      let pbBlock = packB;
+      if (packedB !== 0) pbBlock = packedB + packedBlockOffset(K, jc, pc, nc, NR);
+      else if (transB) packBTrans(b, ldb, pc, kc, jc, nc, packB);
       else packBPlain(b, ldb, pc, kc, jc, nc, packB);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
-        if (transA) packATrans(a, lda, ic, mc, pc, kc, alpha, packA);
+        let paBlock = packA;
+        if (packedA !== 0) paBlock = packedA + packedBlockOffset(K, ic, pc, mc, MR);
+        else if (transA) packATrans(a, lda, ic, mc, pc, kc, alpha, packA);
         else packAPlain(a, lda, ic, mc, pc, kc, alpha, packA);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const pb = packB + ((<usize>(jr * kc)) << 2);
+          const pb = pbBlock + ((<usize>(jr * kc)) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
-            const pa = packA + ((<usize>(ir * kc)) << 2);
+            const pa = paBlock + ((<usize>(ir * kc)) << 2);
             const cTile = c + <usize>(ic + ir) * ldc + ((<usize>(jc + jr)) << 2);
             if (mr === MR && nr === NR) {
               micro(kc, pa, pb, cTile, ldc, betaBlock);
@@ -142,6 +174,45 @@ export function sgemmStrided(
           }
         }
       }
+    }
+  }
+}
+
+// ---- whole-operand packing (the threaded GEMM's shared operand) ---------------------------------
+// Packed whole, op(B) (K×N) is its (jc, pc) blocks one after the other, each laid out as packBPlain
+// lays it out; op(A) (M×K) likewise its (ic, pc) blocks. A block of `outer` rows or columns starting
+// at o (a multiple of NC or MC, themselves multiples of the tile) and K rows starting at pc sits at
+// float K·o + pc·roundUp(outer, tile): every earlier outer block is full and holds K·(its width).
+
+function packedBlockOffset(K: i32, o: i32, pc: i32, outer: i32, tile: i32): usize {
+  return (<usize>(K * o + pc * roundUp(outer, tile))) << 2;
+}
+
+/** Bytes of op(B) (K×N) packed whole; of op(A) (M×K) with packedBytes(M, K, 4). */
+export function packedBytes(outer: i32, K: i32, tile: i32): usize {
+  return (<usize>(K * roundUp(outer, tile))) << 2;
+}
+
+/** Packs all of op(B) (K×N) at dst for sgemmShared (packedBytes(N, K, 8) bytes). */
+export function packBAll(transB: bool, b: usize, ldb: i32, K: i32, N: i32, dst: usize): void {
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const at = dst + packedBlockOffset(K, jc, pc, nc, NR);
+      if (transB) packBTrans(b, ldb, pc, min(KC, K - pc), jc, nc, at);
+      else packBPlain(b, ldb, pc, min(KC, K - pc), jc, nc, at);
+    }
+  }
+}
+
+/** Packs all of alpha·op(A) (M×K) at dst for sgemmShared (packedBytes(M, K, 4) bytes). */
+export function packAAll(transA: bool, a: usize, lda: i32, M: i32, K: i32, alpha: f32, dst: usize): void {
+  for (let ic = 0; ic < M; ic += MC) {
+    const mc = min(MC, M - ic);
+    for (let pc = 0; pc < K; pc += KC) {
+      const at = dst + packedBlockOffset(K, ic, pc, mc, MR);
+      if (transA) packATrans(a, lda, ic, mc, pc, min(KC, K - pc), alpha, at);
+      else packAPlain(a, lda, ic, mc, pc, min(KC, K - pc), alpha, at);
     }
   }
 }

@@ -118,6 +118,11 @@ describe('threaded gemm', () => {
       { M: 130, N: 70, K: 257, transA: false, transB: true, alpha: -2, beta: 1 },
       { M: 41, N: 131, K: 100, transA: true, transB: true, alpha: 0.5, beta: -1 },
       { M: 3, N: 5, K: 2, transA: false, transB: false, alpha: 1, beta: 0 },
+      // The shared operand packed whole over several blocks: B past one 2048-column block (row
+      // bands), A past one 128-row block (column bands), both with several K blocks.
+      { M: 2100, N: 2050, K: 20, transA: false, transB: true, alpha: 1, beta: 0 },
+      { M: 300, N: 2060, K: 520, transA: true, transB: false, alpha: -1.5, beta: 0 },
+      { M: 2110, N: 20, K: 260, transA: false, transB: false, alpha: 1, beta: 1 },
     ];
     for (const c of shapes) {
       const before = threadStats().helperBands;

@@ -2,8 +2,9 @@
 // on an imported shared memory) runs on the calling thread and on helper threads (worker_threads in
 // Node, Web Workers in cross-origin-isolated browser workers) over one shared WebAssembly.Memory.
 //
-// `gemm` stays synchronous. The caller copies A and B into the shared memory, cuts C into bands of
-// whole rows (or whole columns) and rings a bell; every thread, the caller included, claims bands
+// `gemm` stays synchronous. The caller copies A and B into the shared memory, packs the operand every
+// band shares (B for bands of whole rows of C, A for bands of whole columns) once, into the panels the
+// kernel reads, and rings a bell; every thread, the caller included, claims bands
 // one at a time with a compare-and-swap and runs the kernel on each; the caller then waits with
 // Atomics.wait until every band is done and copies C out. K is never split and a band boundary is
 // always a register-tile boundary, so every element of C is computed by exactly the instruction
@@ -34,7 +35,10 @@ interface SharedGemmExports {
   convBackwardData(...args: [...ConvArgs11, number, number, number, number, number]): void;
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
   workspaceBytes(M: number, N: number, K: number): number;
-  sgemmStrided(
+  packedBytes(outer: number, K: number, tile: number): number;
+  packAAll(transA: number, a: number, lda: number, M: number, K: number, alpha: number, dst: number): void;
+  packBAll(transB: number, b: number, ldb: number, K: number, N: number, dst: number): void;
+  sgemmShared(
     transA: number,
     transB: number,
     M: number,
@@ -49,6 +53,8 @@ interface SharedGemmExports {
     c: number,
     ldc: number,
     work: number,
+    packedA: number,
+    packedB: number,
   ): void;
 }
 
@@ -81,6 +87,8 @@ const BETA64 = 11;
 const HELPER_BANDS = 16;
 /** What a band is: 0 a band of C's rows or columns (GEMM); the CONV_* kinds below. */
 const KIND = 17;
+/** Byte address of the shared operand, packed whole (B for bands of rows, A for bands of columns). */
+const PACKED = 18;
 /** Convolution jobs (assembly/conv.ts): images of the forward pass, columns of dw, images of dx. */
 const CONV_FORWARD = 1;
 const CONV_FILTER = 2;
@@ -151,13 +159,13 @@ function runBand(k, ctrl, u32, f64, band, bands, work) {
   const units = Math.ceil(extent / tile);
   const s = Math.floor((band * units) / bands) * tile;
   const e = Math.min(extent, Math.floor(((band + 1) * units) / bands) * tile);
-  const lda = transA ? M : K, ldb = transB ? K : N;
+  const lda = transA ? M : K, ldb = transB ? K : N, packed = u32[${PACKED}];
   if (rows) {
-    k.sgemmStrided(transA, transB, e - s, N, K, f64[${ALPHA64}], f64[${BETA64}],
-      a + 4 * (transA ? s : s * K), lda, b, ldb, c + 4 * s * N, N, work);
+    k.sgemmShared(transA, transB, e - s, N, K, f64[${ALPHA64}], f64[${BETA64}],
+      a + 4 * (transA ? s : s * K), lda, b, ldb, c + 4 * s * N, N, work, 0, packed);
   } else {
-    k.sgemmStrided(transA, transB, M, e - s, K, f64[${ALPHA64}], f64[${BETA64}],
-      a, lda, b + 4 * (transB ? s * K : s), ldb, c + 4 * s, N, work);
+    k.sgemmShared(transA, transB, M, e - s, K, f64[${ALPHA64}], f64[${BETA64}],
+      a, lda, b + 4 * (transB ? s * K : s), ldb, c + 4 * s, N, work, packed, 0);
   }
 }
 function runConvBand(k, ctrl, u32, band, bands, thread) {
@@ -224,8 +232,8 @@ let wantedThreads = defaultThreads();
 let threadedCalls = 0;
 let helperBandsBase = 0;
 /**
- * Bands of C per thread in a threaded call. More bands balance a busy machine better; each band
- * repacks the operand it shares with the others (B for row bands, A for column bands).
+ * Bands of C per thread in a threaded call. More bands balance a busy machine better; each costs a
+ * claim and its own slice of the operand the bands do not share (packed by the band).
  */
 let bandsPerThread = 4;
 
@@ -235,9 +243,6 @@ export function setBandsPerThread(n: number): number {
   bandsPerThread = Math.max(1, Math.floor(n));
   return previous;
 }
-
-/** The thinnest band worth its repacking, in rows or columns of C (when there are enough). */
-const MIN_BAND = 64;
 
 /** Tests only: false makes the caller leave every band to the helpers. */
 let callerWorks = true;
@@ -473,16 +478,12 @@ export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): bo
   if (!p) return false;
   const { M, N, K, A, B, C, transA, transB, alpha, beta } = args;
   const threads = 1 + readyHelpers();
-  // Split C into bands of whole rows when B (duplicated by every band's packing) is the smaller
+  // Split C into bands of whole rows when B (packed once, shared by the bands) is the smaller
   // operand, else of whole columns; several bands per thread so a slow thread costs little.
   let rows = N <= M;
   if ((rows ? Math.ceil(M / 4) : Math.ceil(N / 8)) < threads) rows = !rows;
   const units = rows ? Math.ceil(M / 4) : Math.ceil(N / 8);
-  // Every band repacks the whole shared operand, so bands stay at least MIN_BAND rows/columns
-  // thick (128x3072·3072x100: 16-row bands cost 30% more CPU time than one thread, 64-row 7%).
-  const thick = Math.floor((rows ? M : N) / MIN_BAND);
-  const bands =
-    threads === 1 ? 1 : Math.min(units, 255, Math.max(threads, Math.min(bandsPerThread * threads, thick)));
+  const bands = threads === 1 ? 1 : Math.min(units, 255, bandsPerThread * threads);
   const maxBand = Math.ceil(units / bands) * (rows ? 4 : 8);
   const k = p.kernel;
   const sizeA = M * K;
@@ -491,7 +492,8 @@ export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): bo
   const a = align(k.heapBase());
   const b = align(a + 4 * sizeA);
   const c = align(b + 4 * sizeB);
-  const work = align(c + 4 * sizeC);
+  const packed = align(c + 4 * sizeC);
+  const work = align(packed + (rows ? k.packedBytes(N, K, 8) : k.packedBytes(M, K, 4)));
   const workBytes = align(
     k.workspaceBytes(rows ? Math.min(M, maxBand) : M, rows ? N : Math.min(N, maxBand), K),
   );
@@ -509,10 +511,14 @@ export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): bo
   mem.set(A.subarray(0, sizeA), a >>> 2);
   mem.set(B.subarray(0, sizeB), b >>> 2);
   if (beta !== 0) mem.set(C.subarray(0, sizeC), c >>> 2);
+  const ta = transA ? 1 : 0;
+  const tb = transB ? 1 : 0;
+  if (rows) k.packBAll(tb, b, transB ? K : N, K, N, packed);
+  else k.packAAll(ta, a, transA ? M : K, M, K, alpha, packed);
 
   const ctrl = p.control;
-  ctrl[TRANS_A] = transA ? 1 : 0;
-  ctrl[TRANS_B] = transB ? 1 : 0;
+  ctrl[TRANS_A] = ta;
+  ctrl[TRANS_B] = tb;
   ctrl[M_] = M;
   ctrl[N_] = N;
   ctrl[K_] = K;
@@ -521,12 +527,13 @@ export function gemmThreaded(args: GemmArgs, bytes: Uint8Array<ArrayBuffer>): bo
   p.u32[C_] = c;
   p.u32[WORK] = work;
   p.u32[WORK_BYTES] = workBytes;
+  p.u32[PACKED] = packed;
   ctrl[SPLIT_ROWS] = rows ? 1 : 0;
   p.f64[ALPHA64] = alpha;
   p.f64[BETA64] = beta;
   ctrl[KIND] = 0;
   const ok = runJob(p, bands, threads, (band) =>
-    runBand(k, M, N, K, transA, transB, alpha, beta, a, b, c, work, rows, band, bands),
+    runBand(k, M, N, K, transA, transB, alpha, beta, a, b, c, work, packed, rows, band, bands),
   );
   if (!ok) return false;
   C.set(mem.subarray(c >>> 2, (c >>> 2) + sizeC));
@@ -587,6 +594,7 @@ function runBand(
   b: number,
   c: number,
   work: number,
+  packed: number,
   rows: boolean,
   band: number,
   bands: number,
@@ -601,39 +609,11 @@ function runBand(
   const lda = transA ? M : K;
   const ldb = transB ? K : N;
   if (rows) {
-    k.sgemmStrided(
-      ta,
-      tb,
-      e - s,
-      N,
-      K,
-      alpha,
-      beta,
-      a + 4 * (transA ? s : s * K),
-      lda,
-      b,
-      ldb,
-      c + 4 * s * N,
-      N,
-      work,
-    );
+    const aBand = a + 4 * (transA ? s : s * K);
+    k.sgemmShared(ta, tb, e - s, N, K, alpha, beta, aBand, lda, b, ldb, c + 4 * s * N, N, work, 0, packed);
   } else {
-    k.sgemmStrided(
-      ta,
-      tb,
-      M,
-      e - s,
-      K,
-      alpha,
-      beta,
-      a,
-      lda,
-      b + 4 * (transB ? s * K : s),
-      ldb,
-      c + 4 * s,
-      N,
-      work,
-    );
+    const bBand = b + 4 * (transB ? s * K : s);
+    k.sgemmShared(ta, tb, M, e - s, K, alpha, beta, a, lda, bBand, ldb, c + 4 * s, N, work, packed, 0);
   }
 }
 
