@@ -3,6 +3,7 @@
 // one thread). The sizes are the square benchmarks plus the affine layer of a CIFAR-10 net
 // (128 images × 3072 features · 3072 × 100 hidden units).
 import { gemm as backpropGemm, gemmInfo, Rng, setGemmBackend, setGemmThreads } from '@backprop/tensor';
+import { CEILING_ROUNDS, type Ceiling, measureCeiling } from '../ceiling';
 import {
   type BenchRow,
   clockNowMs,
@@ -100,6 +101,30 @@ async function startThreads(threads: number): Promise<boolean> {
 
 const ratio = (slowMs: number, fastMs: number): string => `×${(slowMs / fastMs).toFixed(2)}`;
 
+/** "NN% of the ceiling" for a GEMM row, where the FMA ceiling was measured. */
+function ofCeiling(c: GemmCase, t: { medianMs: number }, ceiling: number | undefined): string {
+  if (ceiling === undefined) return '';
+  return `, ${Math.round((100 * gemmGflops(c.M, c.N, c.K, t.medianMs)) / ceiling)}% of the FMA ceiling`;
+}
+
+/** The ceiling as two rows: one thread, and every thread at once. */
+function ceilingRows(ceiling: Ceiling): BenchRow[] {
+  const row = (impl: string, gflops: number, note: string): BenchRow => ({
+    suite: 'gemm',
+    case: 'FMA ceiling',
+    impl,
+    medianMs: Number.NaN,
+    gflops,
+    runs: CEILING_ROUNDS,
+    note,
+  });
+  const what = 'f32x4.relaxed_madd on registers only, 12 chains: no GEMM can pass it';
+  return [
+    row('wasm-relaxed-simd, 1 thread', ceiling.one, what),
+    row(`wasm-relaxed-simd, ${ceiling.threads} threads`, ceiling.all, `${ceiling.threads} workers at once`),
+  ];
+}
+
 /** tfjs matMul on the current backend (result read back, as a user would); dispose when done. */
 function tfjsCall(c: GemmCase): { call: () => void; dispose: () => void } {
   const { A, B } = operands(c, 1);
@@ -136,6 +161,9 @@ export const gemm: Suite = {
     // backprop-wasm-2t: the same kernel over 2 threads (the caller and one helper worker). Under
     // --cpu-time its figure is GFLOP per CPU-second of both threads (efficiency), not speed.
     const threaded = info.simd && (await startThreads(2));
+    // The FMA GEMM's yardstick, measured before the GEMMs so that the helper threads sleep meanwhile.
+    const ceiling = info.backend === 'wasm-relaxed-simd' ? await measureCeiling(2) : undefined;
+    if (ceiling) rows.push(...ceilingRows(ceiling));
     for (const c of cases) {
       // The head-to-head runs interleaved (one run each per round) so a busy machine skews
       // their ratios as little as possible; the slow references run after it.
@@ -150,7 +178,9 @@ export const gemm: Suite = {
         }
         const t = measureInterleaved(fns, { minRuns: 7, minTimeMs: 1000 });
         tfjsRun?.dispose();
-        rows.push(row(c, 'backprop-wasm', t.wasm, `${info.backend}, 1 thread`));
+        rows.push(
+          row(c, 'backprop-wasm', t.wasm, `${info.backend}, 1 thread${ofCeiling(c, t.wasm, ceiling?.one)}`),
+        );
         if (t.wasm2) {
           const vsTfjs = t.tfjs ? `, ${ratio(t.tfjs.medianMs, t.wasm2.medianMs)} tfjs-wasm` : '';
           rows.push(
@@ -158,7 +188,7 @@ export const gemm: Suite = {
               c,
               'backprop-wasm-2t',
               t.wasm2,
-              `2 threads: ${ratio(t.wasm.medianMs, t.wasm2.medianMs)} 1 thread${vsTfjs}`,
+              `2 threads: ${ratio(t.wasm.medianMs, t.wasm2.medianMs)} 1 thread${vsTfjs}${ofCeiling(c, t.wasm2, ceiling?.all)}`,
             ),
           );
         }
