@@ -20,7 +20,10 @@ function moduleBytes() {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const generated = readFileSync(join(root, 'src', 'kernels', 'wasm.generated.ts'), 'utf8');
   for (const name of ['gemmRelaxedSimdWasm', 'gemmSimdWasm']) {
-    const bytes = Buffer.from(new RegExp(`export const ${name} = '([^']+)'`).exec(generated)?.[1] ?? '', 'base64');
+    const bytes = Buffer.from(
+      new RegExp(`export const ${name} = '([^']+)'`).exec(generated)?.[1] ?? '',
+      'base64',
+    );
     if (bytes.length > 0 && WebAssembly.validate(bytes)) return { name, bytes };
   }
   throw new Error('gemm-each-core: no GEMM module in wasm.generated.ts validates here');
