@@ -184,20 +184,45 @@ export function runPython(script: string, args: string[]): Promise<unknown | nul
   });
 }
 
+/** The GEMM thread counts a suite compares: 1 and the default (when that is more than 1). */
+function threadCounts(): number[] {
+  return [...new Set([1, getGemmThreads()])];
+}
+
+/** The row label of backprop on `n` GEMM threads, e.g. "backprop (wasm-relaxed-simd, 2 threads)". */
+function threadsImpl(n: number): string {
+  return `backprop (${gemmInfo().backend}, ${n} thread${n > 1 ? 's' : ''})`;
+}
+
 /**
- * Runs `rows(impl)` with the GEMM on 1 thread and again on the default thread count (when that is
- * more than 1), so every figure says how many threads produced it. Restores the setting afterwards.
+ * Times every function of `fns` on 1 GEMM thread and on the default count, all interleaved in one
+ * `measureInterleaved` (one run of each per round), so the host's phases of load hit both thread
+ * counts alike and their ratio stays honest. Returns, per row label (`threadsImpl`), each function's
+ * median; the thread setting is restored after every run.
  */
-export function withGemmThreads(rows: (impl: string) => BenchRow[]): BenchRow[] {
-  const initial = getGemmThreads();
-  const out: BenchRow[] = [];
-  try {
-    for (const n of [...new Set([1, initial])]) {
-      setGemmThreads(n);
-      out.push(...rows(`backprop (${gemmInfo().backend}, ${n} thread${n > 1 ? 's' : ''})`));
+export function interleavedOverThreads(
+  fns: Record<string, () => void>,
+  opts: MeasureOptions = {},
+): Map<string, Record<string, { medianMs: number; runs: number }>> {
+  const counts = threadCounts();
+  const all: Record<string, () => void> = {};
+  for (const n of counts) {
+    for (const [name, fn] of Object.entries(fns)) {
+      all[`${n}:${name}`] = () => {
+        const previous = setGemmThreads(n);
+        try {
+          fn();
+        } finally {
+          setGemmThreads(previous);
+        }
+      };
     }
-  } finally {
-    setGemmThreads(initial);
   }
-  return out;
+  const t = measureInterleaved(all, opts);
+  return new Map(
+    counts.map((n) => [
+      threadsImpl(n),
+      Object.fromEntries(Object.keys(fns).map((name) => [name, t[`${n}:${name}`]])),
+    ]),
+  );
 }

@@ -11,11 +11,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   type BenchRow,
   clockNowMs,
+  interleavedOverThreads,
   lastPythonNote,
   measure,
   runPython,
   type Suite,
-  withGemmThreads,
 } from '../harness';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -63,40 +63,27 @@ function timed(fn: () => void): { medianMs: number; runs: number } {
     : measure(fn, { minRuns: 9, minTimeMs: 1500, warmup: 2 });
 }
 
-function benchBackprop(impl: string): BenchRow[] {
+/** The three cases on 1 GEMM thread and on every core, all six interleaved. */
+function benchBackprop(): BenchRow[] {
   const rng = new Rng(1);
   const x = randn([N, C, H, W], { rng });
   const w = randn([F, C, HH, WW], { rng, std: 1e-2 });
   const b = randn([F], { rng });
   const convParam = { stride, pad };
   const dout = randn([N, F, Ho, Wo], { rng });
-  const rows: BenchRow[] = [];
-  rows.push(
-    row(
-      FWD,
-      impl,
-      timed(() => convForward(x, w, b, convParam)),
-      1,
-    ),
+  const byImpl = interleavedOverThreads(
+    {
+      forward: () => convForward(x, w, b, convParam),
+      both: () => convBackward(dout, convForward(x, w, b, convParam).cache),
+      noDx: () => convBackward(dout, convForward(x, w, b, convParam).cache, { computeDx: false }),
+    },
+    { minRuns: 9, minTimeMs: 4500, warmup: 2 },
   );
-  rows.push(
-    row(
-      FWD_BWD,
-      impl,
-      timed(() => convBackward(dout, convForward(x, w, b, convParam).cache)),
-      3,
-    ),
-  );
-  rows.push(
-    row(
-      FWD_BWD_NO_DX,
-      impl,
-      timed(() => convBackward(dout, convForward(x, w, b, convParam).cache, { computeDx: false })),
-      2,
-      "computeDx: false (a net's input layer)",
-    ),
-  );
-  return rows;
+  return [...byImpl].flatMap(([impl, t]) => [
+    row(FWD, impl, t.forward, 1),
+    row(FWD_BWD, impl, t.both, 3),
+    row(FWD_BWD_NO_DX, impl, t.noDx, 2, "computeDx: false (a net's input layer)"),
+  ]);
 }
 
 /**
@@ -172,7 +159,7 @@ export const conv: Suite = {
   description:
     'ThreeLayerConvNet conv1 (x 50×3×32×32, w 32×3×7×7, stride 1, pad 3, float32), GEMM on 1 thread and on every core: backprop vs tfjs wasm / cpu and numpy im2col',
   async run() {
-    const rows: BenchRow[] = withGemmThreads(benchBackprop);
+    const rows: BenchRow[] = benchBackprop();
     if (await initTfjsWasm()) rows.push(...benchTfjs('tfjs-wasm'));
     await tf.setBackend('cpu');
     rows.push(...benchTfjs('tfjs-cpu'));

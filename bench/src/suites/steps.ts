@@ -12,14 +12,7 @@
 import { type Model, ThreeLayerConvNet, TwoLayerNet } from '@backprop/models';
 import { type AdamConfig, adam } from '@backprop/optim';
 import { Rng, randn, type Tensor } from '@backprop/tensor';
-import {
-  type BenchRow,
-  lastPythonNote,
-  measureInterleaved,
-  runPython,
-  type Suite,
-  withGemmThreads,
-} from '../harness';
+import { type BenchRow, interleavedOverThreads, lastPythonNote, runPython, type Suite } from '../harness';
 
 /** A model, one fixed minibatch, and the per-parameter Adam state a training run would carry. */
 export interface StepSetup {
@@ -112,18 +105,18 @@ export const stepCases: StepCase[] = [
   },
 ];
 
-function benchBackprop(c: StepCase, impl: string): BenchRow[] {
+/** The step and the loss alone on 1 GEMM thread and on every core, all four interleaved. */
+function benchBackprop(c: StepCase): BenchRow[] {
   const step = c.setup();
   const lossOnly = c.setup();
-  // Interleaved, so a neighbour's burst of load hits both rows alike.
-  const t = measureInterleaved(
+  const byImpl = interleavedOverThreads(
     {
       step: () => trainingStep(step),
       loss: () => lossOnly.model.loss(lossOnly.X, lossOnly.y),
     },
-    { minRuns: 15, minTimeMs: 1500, warmup: 5 },
+    { minRuns: 15, minTimeMs: 3000, warmup: 5 },
   );
-  return [
+  return [...byImpl].flatMap(([impl, t]) => [
     {
       suite: 'steps',
       case: `${c.name} step`,
@@ -140,7 +133,7 @@ function benchBackprop(c: StepCase, impl: string): BenchRow[] {
       gflops: c.gemmFlops / (t.loss.medianMs * 1e6),
       note: 'forward + backward',
     },
-  ];
+  ]);
 }
 
 interface NumpyRow {
@@ -154,7 +147,7 @@ export const steps: Suite = {
   description:
     'one float32 training step (loss forward + backward, Adam on every parameter), GEMM on 1 thread and on every core: backprop vs numpy (CS231n layers)',
   async run() {
-    const rows = withGemmThreads((impl) => stepCases.flatMap((c) => benchBackprop(c, impl)));
+    const rows = stepCases.flatMap((c) => benchBackprop(c));
     const numpy = (await runPython(
       'steps.py',
       stepCases.map((c) => c.name),
