@@ -13,6 +13,7 @@ import {
   type RngState,
   ShapeError,
   shapesEqual,
+  sumSquaresAddScaledF32,
   type Tensor,
   ValueError,
 } from '@backprop/tensor';
@@ -203,7 +204,12 @@ export function checkInput(
  */
 export function addL2(reg: number, w: Tensor, dw: Tensor): number {
   if (reg === 0) return 0;
-  return 0.5 * reg * sumSquaresAddScaled(w.data, dw.data, reg);
+  // float32: the same loop on the WebAssembly SIMD kernels (the same bits).
+  const simd =
+    w.data instanceof Float32Array && dw.data instanceof Float32Array
+      ? sumSquaresAddScaledF32(w.data, dw.data, reg)
+      : undefined;
+  return 0.5 * reg * (simd ?? sumSquaresAddScaled(w.data, dw.data, reg));
 }
 
 /**

@@ -1,5 +1,13 @@
 import { relError } from '@backprop/gradcheck';
-import { DTypeError, linspace, ShapeError, tensor, ValueError, zeros } from '@backprop/tensor';
+import {
+  DTypeError,
+  linspace,
+  ShapeError,
+  setKernelBackend,
+  tensor,
+  ValueError,
+  zeros,
+} from '@backprop/tensor';
 import { describe, expect, it } from 'vitest';
 import { TwoLayerNet } from '../src/index';
 import {
@@ -173,6 +181,31 @@ describe('TwoLayerNet', () => {
       }
     }
     expect(Array.from(b.grads.b1.data)).toEqual(Array.from(a.grads.b1.data));
+  });
+
+  it('float32: the L2 pass on the WebAssembly kernels gives the loss and gradients of the JavaScript loop', () => {
+    // 9·10 = 90 and 10·3 = 30 weights: whole groups of four and tails, and reg·W added to gradients
+    // that are not zero.
+    const net = new TwoLayerNet({
+      inputDim: 9,
+      hiddenDim: 10,
+      numClasses: 3,
+      weightScale: 0.3,
+      reg: 0.7,
+      dtype: 'float32',
+    });
+    const X = randomInput([5, 9]);
+    const y = [2, 0, 1, 1, 0];
+    const run = (backend: 'auto' | 'ts') => {
+      const previous = setKernelBackend(backend);
+      try {
+        const { loss, grads } = net.loss(X, y);
+        return { loss, W1: Array.from(grads.W1.data), W2: Array.from(grads.W2.data) };
+      } finally {
+        setKernelBackend(previous);
+      }
+    };
+    expect(run('auto')).toEqual(run('ts'));
   });
 
   it('accepts [N, d1, …, dk] inputs and casts X to the model dtype', () => {

@@ -254,3 +254,40 @@ export function maxPool2x2Backward(
     }
   }
 }
+
+/**
+ * The L2 penalty's pass over n float32 weights w and their gradient g, bit for bit the JavaScript
+ * loop in @backprop/models: four float64 partial sums of w² (element i in sum i mod 4; here the lanes
+ * of two f64x2), carried in and out at `sums` (four f64) so that chunks continue the same sums, and
+ * g ← g + reg·w evaluated in float64 and rounded once. n is a multiple of 4 except in the last chunk,
+ * whose tail goes to the first sum, as the loop's does.
+ */
+export function sumSquaresAddScaled(w: usize, g: usize, n: i32, reg: f64, sums: usize): void {
+  let s01 = v128.load(sums);
+  let s23 = v128.load(sums, 16);
+  const r = f64x2.splat(reg);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = (<usize>i) << 2;
+    const wv = v128.load(w + off);
+    const gv = v128.load(g + off);
+    const w01 = f64x2.promote_low_f32x4(wv);
+    const w23 = f64x2.promote_low_f32x4(i32x4.shuffle(wv, wv, 2, 3, 0, 1));
+    s01 = f64x2.add(s01, f64x2.mul(w01, w01));
+    s23 = f64x2.add(s23, f64x2.mul(w23, w23));
+    const g01 = f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(gv), f64x2.mul(r, w01)));
+    const g23 = f32x4.demote_f64x2_zero(
+      f64x2.add(f64x2.promote_low_f32x4(i32x4.shuffle(gv, gv, 2, 3, 0, 1)), f64x2.mul(r, w23)),
+    );
+    v128.store(g + off, i32x4.shuffle(g01, g23, 0, 1, 4, 5));
+  }
+  let s0 = f64x2.extract_lane(s01, 0);
+  for (; i < n; i++) {
+    const off = (<usize>i) << 2;
+    const v = <f64>load<f32>(w + off);
+    s0 += v * v;
+    store<f32>(g + off, <f32>(<f64>load<f32>(g + off) + reg * v));
+  }
+  v128.store(sums, f64x2.replace_lane(s01, 0, s0));
+  v128.store(sums, s23, 16);
+}

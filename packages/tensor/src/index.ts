@@ -52,6 +52,7 @@ export {
   reluBackwardF32,
   reluF32,
   setKernelBackend,
+  sumSquaresAddScaledF32,
 } from './kernels/simd-kernels';
 export { broadcastShapes, broadcastStrides } from './ops/broadcast';
 export {

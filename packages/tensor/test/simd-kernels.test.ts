@@ -14,6 +14,7 @@ import {
   reluBackwardF32,
   reluF32,
   setKernelBackend,
+  sumSquaresAddScaledF32,
   ValueError,
 } from '../src/index';
 
@@ -237,6 +238,45 @@ describe.skipIf(!gemmInfo().simd)('WebAssembly SIMD kernels', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it('sumSquaresAddScaledF32 gives the bits of the L2 loop: four float64 partial sums, g += reg·w', () => {
+    fc.assert(
+      fc.property(
+        values(0, 24),
+        values(0, 24),
+        lengths,
+        fc.double({ min: 0, max: 10, noNaN: true }),
+        (ws, gs, n, reg) => {
+          const w = grow(ws, n);
+          const g = grow(gs, n);
+          // The loop of @backprop/models' addL2, written out again.
+          const want = g.slice();
+          const s = [0, 0, 0, 0];
+          let i = 0;
+          for (; i + 3 < n; i += 4) {
+            for (let t = 0; t < 4; t++) {
+              s[t] += w[i + t] * w[i + t];
+              want[i + t] += reg * w[i + t];
+            }
+          }
+          for (; i < n; i++) {
+            s[0] += w[i] * w[i];
+            want[i] += reg * w[i];
+          }
+          const sum = s[0] + s[1] + (s[2] + s[3]);
+          const got = sumSquaresAddScaledF32(w, g, reg);
+          expect(Object.is(got, sum) || (Number.isNaN(got) && Number.isNaN(sum)), `${got} vs ${sum}`).toBe(
+            true,
+          );
+          // Bits, except that a NaN is any NaN: which operand's payload an add passes on is the engine's
+          // choice (WebAssembly leaves it open), and no caller can tell.
+          const canonical = (a: Float32Array) => bits(a.map((x) => (Number.isNaN(x) ? Number.NaN : x)));
+          expect(canonical(g)).toEqual(canonical(want));
+        },
+      ),
+      { numRuns: 80 },
     );
   });
 

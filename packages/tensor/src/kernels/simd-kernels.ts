@@ -1,5 +1,6 @@
 // The float32 loops of a training step that are not GEMMs — ReLU forward and backward, 2×2 max
-// pooling, the Adam update — on the WebAssembly SIMD module built from assembly/kernels.ts.
+// pooling, the Adam update, the L2 penalty — on the WebAssembly SIMD module built from
+// assembly/kernels.ts.
 //
 // The caller's arrays stay where they are: each call streams them through the module's memory in
 // chunks of CHUNK floats per array (copy in, run, copy out), small enough to stay in L2, so the
@@ -47,6 +48,7 @@ interface KernelExports {
     correct2: number,
     epsilon: number,
   ): void;
+  sumSquaresAddScaled(w: number, g: number, n: number, reg: number, sums: number): void;
 }
 
 /** Floats per array per chunk: four arrays of 32 KB (Adam's w, dw, m, v) fit in a 512 KB L2. */
@@ -60,6 +62,7 @@ let kernels: KernelExports | null | undefined; // undefined: not loaded yet; nul
 let base = 0;
 let f32 = new Float32Array(0);
 let i32 = new Int32Array(0);
+let f64 = new Float64Array(0);
 
 /**
  * Chooses the implementation of the float32 ReLU, 2×2 max-pooling and Adam loops: 'auto' and 'wasm'
@@ -89,7 +92,7 @@ function module(): KernelExports | null {
         kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), {})
           .exports as unknown as KernelExports;
         base = Math.ceil(kernels.heapBase() / 64) * 64;
-        reserve(kernels, 4 * CHUNK);
+        reserve(kernels, 4 * CHUNK + 8);
       } catch {
         kernels = null; // synchronous compilation refused: the JavaScript loops serve
       }
@@ -106,6 +109,7 @@ function reserve(k: KernelExports, floats: number): void {
   if (f32.buffer !== memory.buffer) {
     f32 = new Float32Array(memory.buffer);
     i32 = new Int32Array(memory.buffer);
+    f64 = new Float64Array(memory.buffer);
   }
 }
 
@@ -281,4 +285,27 @@ export function adamF32(
     nextV.set(f32.subarray(av, av + n), start);
   }
   return true;
+}
+
+/**
+ * The L2 penalty's pass (bit for bit @backprop/models' loop): returns Σ w² in float64, as four partial
+ * sums combined (s0 + s1) + (s2 + s3), and adds reg·w into g in place; undefined, touching nothing,
+ * where the kernels are unavailable.
+ */
+export function sumSquaresAddScaledF32(w: Float32Array, g: Float32Array, reg: number): number | undefined {
+  const k = module();
+  if (k === null) return undefined;
+  const aw = base >>> 2;
+  const ag = aw + CHUNK;
+  const sums = base + 16 * CHUNK; // four float64 after the four chunk-sized regions
+  f64.fill(0, sums >>> 3, (sums >>> 3) + 4);
+  for (let start = 0; start < w.length; start += CHUNK) {
+    const n = Math.min(CHUNK, w.length - start);
+    f32.set(w.subarray(start, start + n), aw);
+    f32.set(g.subarray(start, start + n), ag);
+    k.sumSquaresAddScaled(4 * aw, 4 * ag, n, reg, sums);
+    g.set(f32.subarray(ag, ag + n), start);
+  }
+  const s = f64.subarray(sums >>> 3, (sums >>> 3) + 4);
+  return s[0] + s[1] + (s[2] + s[3]);
 }
