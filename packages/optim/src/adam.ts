@@ -1,7 +1,7 @@
 // Adam (Kingma & Ba, 2015), as CS231n: t is incremented BEFORE the bias correction.
 //   t ← t + 1;  m ← β1·m + (1 − β1)·dw;  v ← β2·v + (1 − β2)·dw²
 //   m̂ = m / (1 − β1ᵗ);  v̂ = v / (1 − β2ᵗ);  w ← w − learningRate · m̂ / (√v̂ + epsilon)
-import { adamF32, checkNumber, type FloatArray, type Tensor } from '@backprop/tensor';
+import { type AdamStep, adamF32, checkNumber, type FloatArray, type Tensor } from '@backprop/tensor';
 import { checkInPlace, checkUpdateArgs, hyper, state, target } from './check';
 import type { UpdateOptions, UpdateResult } from './types';
 
@@ -85,14 +85,7 @@ function adamLoop(
   g: FloatArray,
   md: FloatArray,
   vd: FloatArray,
-  h: {
-    learningRate: number;
-    beta1: number;
-    beta2: number;
-    correct1: number;
-    correct2: number;
-    epsilon: number;
-  },
+  h: AdamStep,
 ): void {
   const { learningRate, beta1, beta2, correct1, correct2, epsilon } = h;
   for (let i = 0; i < out.length; i++) {
