@@ -6,7 +6,18 @@
 //
 // Layouts: x is n×C×H×W, w is F×K with K = C·HH·WW (rows ordered c, i, j), cols is K×P with
 // P = Ho·Wo, out and dout are n×F×P. Addresses are byte addresses in this memory.
-import { blockingK, sgemm, sgemmStrided } from './gemm';
+import {
+  blockingK,
+  blockingN,
+  MR,
+  NR,
+  packAAll,
+  packedBlockOffset,
+  packedBytes,
+  sgemm,
+  sgemmShared,
+  sgemmStrided,
+} from './gemm';
 
 /** The first output index o in [0, n) with o·stride + offset ≥ 0. */
 function firstInside(offset: i32, stride: i32, n: i32): i32 {
@@ -186,8 +197,8 @@ function col2imAdd(
 }
 
 /**
- * Forward pass of n images: out_m = w · cols(x_m) + b for each image m. cols is a K×P workspace and
- * work the GEMM's (workspaceBytes of F×P×K).
+ * Forward pass of n images: out_m = w · cols(x_m) + b for each image m. cols is a workspace of
+ * convForwardColsBytes and work the GEMM's (workspaceBytes of F×P×K).
  */
 export function convForward(
   n: i32,
@@ -216,6 +227,19 @@ export function convForward(
   // columns) stay in L2 between im2col and the GEMM's packing, where a whole image's (600 KB for
   // CIFAR's 7×7 conv) went out to L3 and back. Each output element still gets the same sum.
   const rows = blockRows(K, Ho, Wo);
+  // w is packed for the GEMM once for all images and blocks (the values each call would pack).
+  const packedW = cols;
+  packAAll(false, w, K, F, K, 1, packedW);
+  const padded = paddedColumns(stride, Wo);
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const xpad = packedW + align16(packedBytes(F, K, MR));
+  const offsets = xpad + (padded ? align16((<usize>(C * Hp * Wp)) << 2) : 0);
+  const block = offsets + (padded ? align16((<usize>K) << 2) : 0);
+  if (padded) {
+    zeroFloats(xpad, C * Hp * Wp); // the border; each image fills the inside
+    rowOffsets(C, Hp, Wp, HH, WW, offsets);
+  }
   for (let m = 0; m < n; m++) {
     const image = x + <usize>m * imageBytes;
     const o = out + <usize>m * outBytes;
@@ -227,28 +251,215 @@ export function convForward(
       for (; p + 4 <= P; p += 4) v128.store(r + ((<usize>p) << 2), bias);
       for (; p < P; p++) store<f32>(r + ((<usize>p) << 2), f32x4.extract_lane(bias, 0));
     }
+    if (padded) fillPadded(image, C, H, W, pad, Hp, Wp, xpad);
     for (let oh0 = 0; oh0 < Ho; oh0 += rows) {
       const count = min(rows, Ho - oh0);
       const width = count * Wo;
-      im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, cols);
-      sgemmStrided(
-        false,
-        false,
-        F,
-        width,
-        K,
-        1,
-        1,
-        w,
-        K,
-        cols,
-        width,
-        o + ((<usize>(oh0 * Wo)) << 2),
-        P,
-        work,
-      );
+      const c = o + ((<usize>(oh0 * Wo)) << 2);
+      if (padded) {
+        // The GEMM's packed B straight from the padded image: no im2col matrix in between.
+        packPaddedColumns(xpad, Wp, oh0, Wo, width, K, offsets, block);
+        sgemmShared(false, false, F, width, K, 1, 1, w, K, 0, width, c, P, work, packedW, block);
+      } else {
+        im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, block);
+        sgemmShared(false, false, F, width, K, 1, 1, w, K, block, width, c, P, work, packedW, 0);
+      }
     }
   }
+}
+
+/**
+ * Bytes of `cols` that convForward needs: the packed w, and for one block of output rows either the
+ * padded image, its row offsets and the packed columns, or the im2col columns.
+ */
+export function convForwardColsBytes(
+  F: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+): usize {
+  const K = C * HH * WW;
+  const padded = paddedColumns(stride, Wo);
+  const image = padded
+    ? align16((<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2) + align16((<usize>K) << 2)
+    : 0;
+  // packedBytes(width, K, NR) ≥ K·width·4: room for either form of a block's columns.
+  return align16(packedBytes(F, K, MR)) + image + packedBytes(blockRows(K, Ho, Wo) * Wo, K, NR);
+}
+
+/**
+ * Whether the forward pass packs its columns straight from a zero-padded copy of the image: at stride
+ * 1 with Wo a multiple of 4, every 4 consecutive columns of an im2col row are 4 consecutive floats
+ * of one padded row.
+ */
+function paddedColumns(stride: i32, Wo: i32): bool {
+  return stride === 1 && Wo % 4 === 0;
+}
+
+/** Byte offset in the padded image (C × Hp × Wp) of im2col row k = (c, i, j), for each k. */
+function rowOffsets(C: i32, Hp: i32, Wp: i32, HH: i32, WW: i32, offsets: usize): void {
+  let k = 0;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < HH; i++) {
+      for (let j = 0; j < WW; j++) {
+        store<i32>(offsets + ((<usize>k) << 2), ((c * Hp + i) * Wp + j) << 2);
+        k++;
+      }
+    }
+  }
+}
+
+/** The inside of the padded image (C × Hp × Wp, border already zero): the C×H×W image at x. */
+function fillPadded(x: usize, C: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: i32, xpad: usize): void {
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < H; y++) {
+      const dst = xpad + ((<usize>((c * Hp + y + pad) * Wp + pad)) << 2);
+      copyFloats(dst, x + ((<usize>((c * H + y) * W)) << 2), W);
+    }
+  }
+}
+
+/**
+ * The im2col columns of output rows oh0.. (width = rows·Wo positions) packed as packBAll packs them
+ * (the values packBPlain would read from the im2col matrix), from the padded image xpad (row stride
+ * Wp): column p, row k is xpad at p's (oh, ow) plus k's offset. Stride 1 and Wo % 4 = 0 only (see
+ * paddedColumns), so each half panel is one 4-float load.
+ */
+function packPaddedColumns(
+  xpad: usize,
+  Wp: i32,
+  oh0: i32,
+  Wo: i32,
+  width: i32,
+  K: i32,
+  offsets: usize,
+  dst: usize,
+): void {
+  const nb = blockingN();
+  const kb = blockingK();
+  for (let jc = 0; jc < width; jc += nb) {
+    const nc = min(nb, width - jc);
+    for (let pc = 0; pc < K; pc += kb) {
+      const kc = min(kb, K - pc);
+      let panel = dst + packedBlockOffset(K, jc, pc, nc, NR);
+      const rowOffset = offsets + ((<usize>pc) << 2);
+      for (let jr = 0; jr < nc; jr += NR) {
+        const p = jc + jr;
+        const lo = xpad + ((<usize>((oh0 + p / Wo) * Wp + (p % Wo))) << 2);
+        if (nc - jr >= NR) {
+          const q = p + 4;
+          const hi = xpad + ((<usize>((oh0 + q / Wo) * Wp + (q % Wo))) << 2);
+          for (let k = 0; k < kc; k++) {
+            const off = <usize>load<i32>(rowOffset + ((<usize>k) << 2));
+            const at = panel + ((<usize>k) << 5);
+            v128.store(at, v128.load(lo + off));
+            v128.store(at, v128.load(hi + off), 16);
+          }
+        } else {
+          // The last panel of a width ≡ 4 (mod 8): its other half is zero, as packBPlain pads it.
+          const zero = f32x4.splat(0);
+          for (let k = 0; k < kc; k++) {
+            const off = <usize>load<i32>(rowOffset + ((<usize>k) << 2));
+            const at = panel + ((<usize>k) << 5);
+            v128.store(at, v128.load(lo + off));
+            v128.store(at, zero, 16);
+          }
+        }
+        panel += (<usize>(kc * NR)) << 2;
+      }
+    }
+  }
+}
+
+/**
+ * The transpose of packPaddedColumns for dw's GEMM: op(B) = colsᵀ (width positions × K rows of the
+ * im2col matrix) packed as packBAll packs it with transB (the values packBTrans would read from the
+ * im2col matrix): a panel holds 8 rows k, and for each position their 8 values. Four positions of
+ * 8 rows are 8 vector loads from xpad, transposed in registers as packBTrans does.
+ */
+function packPaddedColumnsT(
+  xpad: usize,
+  Wp: i32,
+  oh0: i32,
+  Wo: i32,
+  width: i32,
+  K: i32,
+  offsets: usize,
+  dst: usize,
+): void {
+  const nb = blockingN();
+  const kb = blockingK();
+  const rowBytes = (<usize>Wp) << 2;
+  for (let jc = 0; jc < K; jc += nb) {
+    const nc = min(nb, K - jc);
+    for (let pc = 0; pc < width; pc += kb) {
+      // kb and width are multiples of 4, so every four positions lie in one output row.
+      const kc = min(kb, width - pc);
+      let panel = dst + packedBlockOffset(width, jc, pc, nc, NR);
+      for (let jr = 0; jr < nc; jr += NR) {
+        // The panel's 8 row offsets; rows past K (a last panel of nr < 8) read the first row's
+        // values and are stored as zeros.
+        const nr = min(NR, nc - jr);
+        const first = offsets + ((<usize>(jc + jr)) << 2);
+        const o0 = <usize>load<i32>(first);
+        const o1 = nr > 1 ? <usize>load<i32>(first, 4) : o0;
+        const o2 = nr > 2 ? <usize>load<i32>(first, 8) : o0;
+        const o3 = nr > 3 ? <usize>load<i32>(first, 12) : o0;
+        const o4 = nr > 4 ? <usize>load<i32>(first, 16) : o0;
+        const o5 = nr > 5 ? <usize>load<i32>(first, 20) : o0;
+        const o6 = nr > 6 ? <usize>load<i32>(first, 24) : o0;
+        const o7 = nr > 7 ? <usize>load<i32>(first, 28) : o0;
+        let row = xpad + <usize>(oh0 + pc / Wo) * rowBytes;
+        let ow = pc % Wo;
+        let out = panel;
+        for (let q = 0; q < kc; q += 4) {
+          const at = row + ((<usize>ow) << 2);
+          transposeStore(out, v128.load(at + o0), v128.load(at + o1), v128.load(at + o2), v128.load(at + o3));
+          transposeStore(
+            out + 16,
+            v128.load(at + o4),
+            v128.load(at + o5),
+            v128.load(at + o6),
+            v128.load(at + o7),
+          );
+          out += (<usize>(4 * NR)) << 2;
+          ow += 4;
+          if (ow === Wo) {
+            ow = 0;
+            row += rowBytes;
+          }
+        }
+        if (nr < NR) {
+          for (let q = 0; q < kc; q++) {
+            for (let t = nr; t < NR; t++) store<f32>(panel + ((<usize>(q * NR + t)) << 2), 0);
+          }
+        }
+        panel += (<usize>(kc * NR)) << 2;
+      }
+    }
+  }
+}
+
+/** Rows r0..r3 (4 positions each) transposed: position t's 4 values at out + 32·t (a panel's half). */
+function transposeStore(out: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(out, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(out, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+  v128.store(out, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
+  v128.store(out, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+}
+
+function align16(bytes: usize): usize {
+  return (bytes + 15) & ~(<usize>15);
 }
 
 /** Output columns per block of the forward and backward passes' GEMMs (see convForward). */
@@ -280,8 +491,9 @@ function gcd(a: i32, b: i32): i32 {
 
 /**
  * Backward pass of n images: dw (F×K) += dout_m · cols(x_m)ᵀ for each image (the first of the whole
- * batch overwrites: `first`), and when dx ≠ 0, dx_m = col2im(wᵀ · dout_m). cols and dcols are K×P
- * workspaces; work is the GEMMs' (the largest workspaceBytes of the two shapes).
+ * batch overwrites: `first`), and when dx ≠ 0, dx_m = col2im(wᵀ · dout_m). cols and dcols are
+ * workspaces of convBackwardColsBytes and convBackwardDcolsBytes; work is the GEMMs' (the largest
+ * workspaceBytes of the two shapes).
  */
 export function convBackward(
   n: i32,
@@ -313,69 +525,83 @@ export function convBackward(
   // dw sums over P, so its blocks must be whole GEMM K blocks (KC columns); dx adds each column onto
   // its pixel in (i, j) order, which taking the blocks from the last output rows up preserves.
   const rows = blockRows(K, Ho, Wo);
-  const blocked = rows < Ho;
-  const dwBlocked = blocked && (rows * Wo) % blockingK() === 0;
+  const dwBlocked = rows < Ho && (rows * Wo) % blockingK() === 0;
+  // wᵀ is packed for dx's GEMM once for all images and blocks (see convForward).
+  const packedWT = dcols + align16((<usize>(K * P)) << 2);
+  if (dx !== 0) packAAll(true, w, K, K, F, 1, packedWT);
+  const padded = paddedColumns(stride, Wo);
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const xpad = cols;
+  const offsets = xpad + (padded ? align16((<usize>(C * Hp * Wp)) << 2) : 0);
+  const block = offsets + (padded ? align16((<usize>K) << 2) : 0);
+  if (padded) {
+    zeroFloats(xpad, C * Hp * Wp);
+    rowOffsets(C, Hp, Wp, HH, WW, offsets);
+  }
   for (let m = 0; m < n; m++) {
     const d = dout + <usize>m * doutBytes;
     const image = x + <usize>m * imageBytes;
-    if (dwBlocked) {
-      for (let oh0 = 0; oh0 < Ho; oh0 += rows) {
-        const count = min(rows, Ho - oh0);
-        const width = count * Wo;
-        im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, cols);
-        const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
-        sgemmStrided(
-          false,
-          true,
-          F,
-          K,
-          width,
-          1,
-          beta,
-          d + ((<usize>(oh0 * Wo)) << 2),
-          P,
-          cols,
-          width,
-          dw,
-          K,
-          work,
-        );
+    if (padded) fillPadded(image, C, H, W, pad, Hp, Wp, xpad);
+    // dw by blocks of whole GEMM K blocks, else by whole images (one block of all P columns).
+    const dwRows = dwBlocked ? rows : Ho;
+    for (let oh0 = 0; oh0 < Ho; oh0 += dwRows) {
+      const count = min(dwRows, Ho - oh0);
+      const width = count * Wo;
+      const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
+      const d0 = d + ((<usize>(oh0 * Wo)) << 2);
+      if (padded) {
+        // The GEMM's packed colsᵀ straight from the padded image (see convForward).
+        packPaddedColumnsT(xpad, Wp, oh0, Wo, width, K, offsets, block);
+        sgemmShared(false, true, F, K, width, 1, beta, d0, P, 0, width, dw, K, work, 0, block);
+      } else {
+        im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, block);
+        sgemmStrided(false, true, F, K, width, 1, beta, d0, P, block, width, dw, K, work);
       }
-    } else {
-      im2col(image, C, H, W, HH, WW, stride, pad, Ho, Wo, cols);
-      sgemm(false, true, F, K, P, 1, first && m === 0 ? 0 : 1, d, cols, dw, work);
     }
     if (dx !== 0) {
       const dxm = dx + <usize>m * imageBytes;
-      if (blocked) {
-        zeroFloats(dxm, C * H * W);
-        for (let oh0 = ((Ho - 1) / rows) * rows; oh0 >= 0; oh0 -= rows) {
-          const count = min(rows, Ho - oh0);
-          const width = count * Wo;
-          sgemmStrided(
-            true,
-            false,
-            K,
-            width,
-            F,
-            1,
-            0,
-            w,
-            K,
-            d + ((<usize>(oh0 * Wo)) << 2),
-            P,
-            dcols,
-            width,
-            work,
-          );
-          col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
-        }
-      } else {
-        sgemm(true, false, K, P, F, 1, 0, w, d, dcols, work);
-        col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dxm);
+      zeroFloats(dxm, C * H * W);
+      // Blocks from the last output rows up (see above); one block where the image is not blocked.
+      for (let oh0 = ((Ho - 1) / rows) * rows; oh0 >= 0; oh0 -= rows) {
+        const count = min(rows, Ho - oh0);
+        const width = count * Wo;
+        const d0 = d + ((<usize>(oh0 * Wo)) << 2);
+        sgemmShared(true, false, K, width, F, 1, 0, w, K, d0, P, dcols, width, work, packedWT, 0);
+        col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
       }
     }
   }
+}
+
+/**
+ * Bytes of `cols` that convBackward needs: the padded image, its row offsets and one dw block's packed
+ * colsᵀ, or one block's im2col columns.
+ */
+export function convBackwardColsBytes(
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+): usize {
+  const K = C * HH * WW;
+  const P = Ho * Wo;
+  const plain = (<usize>(K * P)) << 2;
+  if (!paddedColumns(stride, Wo)) return plain;
+  const rows = blockRows(K, Ho, Wo);
+  const width = rows < Ho && (rows * Wo) % blockingK() === 0 ? rows * Wo : P;
+  const image = align16((<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2) + align16((<usize>K) << 2);
+  return max(plain, image + packedBytes(K, width, NR));
+}
+
+/** Bytes of `dcols` that convBackward needs: a K×P matrix and wᵀ packed for dx's GEMM. */
+export function convBackwardDcolsBytes(F: i32, K: i32, P: i32): usize {
+  return align16((<usize>(K * P)) << 2) + packedBytes(K, F, MR);
 }
 
 /**

@@ -15,9 +15,9 @@
 // the packed A; beta is applied when the first K block is stored (beta = 0 never reads C).
 
 /** Rows of the register tile: one f32 of packed A broadcast per row and k. */
-const MR: i32 = 4;
+export const MR: i32 = 4;
 /** Columns of the register tile: two f32x4 vectors of packed B per k. */
-const NR: i32 = 8;
+export const NR: i32 = 8;
 
 // Cache blocking, in elements. Measured with scripts/tune-wasm.mjs on a 2-core AMD EPYC (Zen 3):
 // MC 64-256, KC 128-512 and NC 512-4096 all land within 3% at 512² and 1024² (the micro-kernel,
@@ -37,6 +37,11 @@ export function setBlocking(mc: i32, kc: i32, nc: i32): void {
 /** The K blocking (KC): sums over K are added into C one block of KC at a time. */
 export function blockingK(): i32 {
   return KC;
+}
+
+/** The N blocking (NC): the columns of one packed B block. */
+export function blockingN(): i32 {
+  return NC;
 }
 
 /** The first byte of linear memory that the caller may use. */
@@ -184,7 +189,7 @@ export function sgemmShared(
 // at o (a multiple of NC or MC, themselves multiples of the tile) and K rows starting at pc sits at
 // float K·o + pc·roundUp(outer, tile): every earlier outer block is full and holds K·(its width).
 
-function packedBlockOffset(K: i32, o: i32, pc: i32, outer: i32, tile: i32): usize {
+export function packedBlockOffset(K: i32, o: i32, pc: i32, outer: i32, tile: i32): usize {
   return (<usize>(K * o + pc * roundUp(outer, tile))) << 2;
 }
 

@@ -169,29 +169,65 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
     }
   });
 
-  it('streams a batch bigger than one image group (16 MB) in several groups', () => {
+  it('packs the columns straight from the zero-padded image where stride is 1 and W′ a multiple of 4', () => {
     setGemmThreads(1);
-    const N = 3;
-    const F = 2;
-    const g = convGeometry(names, { C: 1, H: 800, W: 800, HH: 3, WW: 3, stride: 1, pad: 1 });
-    // An image with its output is 7.7 MB (two per forward group), with its dout and dx 10.2 MB (one per
-    // backward group).
-    const P = g.outHeight * g.outWidth;
-    const x = data(N * 800 * 800, 5);
-    const w = data(F * 9, 6);
-    const b = data(F, 7);
-    const dout = data(N * F * P, 8);
-    const want = reference(x, w, b, dout, g, N, F);
-    const out = new Float32Array(N * F * P);
-    const dw = new Float32Array(F * 9);
-    const dx = new Float32Array(x.length);
-    const db = new Float32Array(F);
-    expect(convForwardF32(x, w, b, out, g, N, F)).toBe(true);
-    expect(convBackwardF32(x, w, dout, dw, dx, g, N, F, db)).toBe(true);
-    expectSameBits(out, want.out, 'out');
-    expectSameBits(dw, want.dw, 'dw');
-    expectSameBits(dx, want.dx, 'dx');
-    expectSameBits(db, want.db, 'db');
+    // K = 294 spans two GEMM K blocks (256); W′ 12 × 3 rows = 36 columns ends on a half panel; W′ 2052
+    // spans two N blocks (2048) forward, and dw's 8208 positions many K blocks with a 1-row last
+    // panel (K = 9); no padding; padding wider than the filter (outputs that see only zeros).
+    const cases = [
+      { N: 2, F: 5, C: 6, H: 8, W: 8, HH: 7, WW: 7, stride: 1, pad: 3 },
+      { N: 2, F: 3, C: 2, H: 3, W: 12, HH: 3, WW: 3, stride: 1, pad: 1 },
+      { N: 1, F: 3, C: 1, H: 4, W: 2052, HH: 3, WW: 3, stride: 1, pad: 1 },
+      { N: 2, F: 4, C: 2, H: 10, W: 10, HH: 3, WW: 3, stride: 1, pad: 0 },
+      { N: 2, F: 2, C: 1, H: 4, W: 4, HH: 3, WW: 3, stride: 1, pad: 3 },
+    ];
+    for (const [seed, p] of cases.entries()) {
+      const g = convGeometry(names, p);
+      expect(g.outWidth % 4, `case ${seed}: W′`).toBe(0);
+      const P = g.outHeight * g.outWidth;
+      const x = data(p.N * p.C * p.H * p.W, seed);
+      const w = data(p.F * p.C * p.HH * p.WW, seed + 10);
+      const b = data(p.F, seed + 20);
+      const dout = data(p.N * p.F * P, seed + 30);
+      const want = reference(x, w, b, dout, g, p.N, p.F);
+      const out = new Float32Array(p.N * p.F * P);
+      const dw = new Float32Array(w.length);
+      const dx = new Float32Array(x.length);
+      expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
+      expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F)).toBe(true);
+      expectSameBits(out, want.out, `out, case ${seed}`);
+      expectSameBits(dw, want.dw, `dw, case ${seed}`);
+      expectSameBits(dx, want.dx, `dx, case ${seed}`);
+    }
+  });
+
+  it('streams a batch in groups of images (256 KB on one thread), the last one short', () => {
+    setGemmThreads(1);
+    // 120 images of 16×16 with 4 filters: 5 KB each with the output (groups of 51, 51, 18 forward),
+    // 6 KB with dout and dx (42, 42, 36 backward). 3 images of 800×800: 7.7 MB each, a group apiece.
+    const cases = [
+      { N: 120, F: 4, geometry: { C: 1, H: 16, W: 16, HH: 3, WW: 3, stride: 1, pad: 1 } },
+      { N: 3, F: 2, geometry: { C: 1, H: 800, W: 800, HH: 3, WW: 3, stride: 1, pad: 1 } },
+    ];
+    for (const [seed, { N, F, geometry }] of cases.entries()) {
+      const g = convGeometry(names, geometry);
+      const P = g.outHeight * g.outWidth;
+      const x = data(N * g.C * g.H * g.W, seed);
+      const w = data(F * 9, seed + 10);
+      const b = data(F, seed + 20);
+      const dout = data(N * F * P, seed + 30);
+      const want = reference(x, w, b, dout, g, N, F);
+      const out = new Float32Array(N * F * P);
+      const dw = new Float32Array(F * 9);
+      const dx = new Float32Array(x.length);
+      const db = new Float32Array(F);
+      expect(convForwardF32(x, w, b, out, g, N, F)).toBe(true);
+      expect(convBackwardF32(x, w, dout, dw, dx, g, N, F, db)).toBe(true);
+      expectSameBits(out, want.out, `out, case ${seed}`);
+      expectSameBits(dw, want.dw, `dw, case ${seed}`);
+      expectSameBits(dx, want.dx, `dx, case ${seed}`);
+      expectSameBits(db, want.db, `db, case ${seed}`);
+    }
   });
 
   it("returns false, touching nothing, under setGemmBackend('ts') and for an empty batch", () => {

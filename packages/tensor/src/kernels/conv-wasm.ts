@@ -7,12 +7,13 @@
 // With threads wanted and enough work, the threaded versions in gemm-threads.ts split the images
 // (forward, dx) or dw's columns over the helper threads, with the same bits.
 //
-// Images go through in groups of at most GROUP_BYTES (conv-sizes.ts) of input and output, so
-// memory stays bounded for any batch (the module's memory only grows). Functions return false,
+// Images go through in groups of at most SINGLE_THREAD_GROUP_BYTES (conv-sizes.ts) of input and
+// output, so memory stays bounded for any batch (the module's memory only grows) and a group's output
+// is still in L2 when it is copied out. Functions return false,
 // doing nothing, where the kernel is unavailable or `setGemmBackend('ts')` is in force; the caller
 // then runs its JavaScript path.
 import type { ConvGeometry } from '../ops/im2col';
-import { convSizes } from './conv-sizes';
+import { convSizes, SINGLE_THREAD_GROUP_BYTES } from './conv-sizes';
 import { getGemmBackend } from './gemm';
 import { convBackwardThreaded, convForwardThreaded, convThreadedWanted } from './gemm-threads';
 import {
@@ -54,6 +55,9 @@ interface ConvExports extends GemmExports {
     ...rest: [...Geometry, number, number, number, number, number, boolean, number, number, number]
   ): void;
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
+  convForwardColsBytes(F: number, ...geometry: Geometry): number;
+  convBackwardColsBytes(...geometry: Geometry): number;
+  convBackwardDcolsBytes(F: number, K: number, P: number): number;
 }
 
 function kernel(): ConvExports | null {
@@ -96,8 +100,9 @@ export function convForwardF32(
     const bytes = sharedGemmBytes(CONV_MODULE);
     if (bytes && convForwardThreaded(x, w, b, out, g, N, F, bytes)) return true;
   }
-  const { K, P, image, G } = convSizes(g, N, F, 1);
-  const { at, end } = layout(k, [F * K, F, K * P, G * image, G * F * P], k.workspaceBytes(F, P, K));
+  const { K, P, image, G } = convSizes(g, N, F, 1, SINGLE_THREAD_GROUP_BYTES);
+  const colsFloats = k.convForwardColsBytes(F, ...geometry(g)) / 4;
+  const { at, end } = layout(k, [F * K, F, colsFloats, G * image, G * F * P], k.workspaceBytes(F, P, K));
   const [aw, ab, acols, ax, aout, awork] = at;
   if (end > maxMemoryBytes) return false;
   let mem: Float32Array;
@@ -138,9 +143,11 @@ export function convBackwardF32(
     const bytes = sharedGemmBytes(CONV_MODULE);
     if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes, db)) return true;
   }
-  const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1);
+  const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1, SINGLE_THREAD_GROUP_BYTES);
   const workBytes = Math.max(k.workspaceBytes(F, K, P), dx ? k.workspaceBytes(K, P, F) : 0);
-  const regions = [F * K, F * K, F, K * P, dx ? K * P : 0, G * image, G * F * P, dx ? G * image : 0];
+  const dcolsFloats = dx ? k.convBackwardDcolsBytes(F, K, P) / 4 : 0;
+  const colsFloats = k.convBackwardColsBytes(...geometry(g)) / 4;
+  const regions = [F * K, F * K, F, colsFloats, dcolsFloats, G * image, G * F * P, dx ? G * image : 0];
   const { at, end } = layout(k, regions, workBytes);
   const [aw, adw, adb, acols, adcols, ax, adout, adx, awork] = at;
   if (end > maxMemoryBytes) return false;

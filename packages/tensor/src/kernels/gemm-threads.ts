@@ -34,6 +34,10 @@ interface SharedGemmExports {
   ): void;
   convBackwardData(...args: [...ConvArgs11, number, number, number, number, number]): void;
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
+  convForwardColsBytes(
+    F: number,
+    ...geometry: [number, number, number, number, number, number, number, number, number]
+  ): number;
   workspaceBytes(M: number, N: number, K: number): number;
   packedBytes(outer: number, K: number, tile: number): number;
   packAAll(transA: number, a: number, lda: number, M: number, K: number, alpha: number, dst: number): void;
@@ -676,7 +680,8 @@ export function convForwardThreaded(
   if (threads === 1) return false;
   const k = p.kernel;
   const { K, P, image, G } = convSizes(g, N, F, 1);
-  const workOffset = align(4 * K * P);
+  const { C, H, W, HH, WW, stride, pad, outHeight, outWidth } = g;
+  const workOffset = align(k.convForwardColsBytes(F, C, H, W, HH, WW, stride, pad, outHeight, outWidth));
   const scratchBytes = workOffset + align(k.workspaceBytes(F, P, K));
   const [aw, ab, ax, aout, ascratch] = regions(k, [4 * F * K, 4 * F, 4 * G * image, 4 * G * F * P]);
   const mem = sharedView(p, ascratch + threads * scratchBytes);
