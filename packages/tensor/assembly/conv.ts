@@ -529,6 +529,8 @@ export function convBackward(
   // wᵀ is packed for dx's GEMM once for all images and blocks (see convForward).
   const packedWT = dcols + align16((<usize>(K * P)) << 2);
   if (dx !== 0) packAAll(true, w, K, K, F, 1, packedWT);
+  const unitStride = stride === 1;
+  const dxpad = packedWT + align16(packedBytes(K, F, MR));
   const padded = paddedColumns(stride, Wo);
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
@@ -561,15 +563,19 @@ export function convBackward(
     }
     if (dx !== 0) {
       const dxm = dx + <usize>m * imageBytes;
-      zeroFloats(dxm, C * H * W);
+      // At stride 1 the columns are added onto a zero-padded dx, whose border takes the entries that
+      // fall outside the image: whole rows, no bounds per row. The image's pixels get the same sums.
+      zeroFloats(unitStride ? dxpad : dxm, unitStride ? C * Hp * Wp : C * H * W);
       // Blocks from the last output rows up (see above); one block where the image is not blocked.
       for (let oh0 = ((Ho - 1) / rows) * rows; oh0 >= 0; oh0 -= rows) {
         const count = min(rows, Ho - oh0);
         const width = count * Wo;
         const d0 = d + ((<usize>(oh0 * Wo)) << 2);
         sgemmShared(true, false, K, width, F, 1, 0, w, K, d0, P, dcols, width, work, packedWT, 0);
-        col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
+        if (unitStride) col2imPadded(dcols, C, HH, WW, Hp, Wp, oh0, count, Wo, dxpad);
+        else col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
       }
+      if (unitStride) cropPadded(dxpad, C, H, W, pad, Hp, Wp, dxm);
     }
   }
 }
@@ -599,9 +605,75 @@ export function convBackwardColsBytes(
   return max(plain, image + packedBytes(K, width, NR));
 }
 
-/** Bytes of `dcols` that convBackward needs: a K×P matrix and wᵀ packed for dx's GEMM. */
-export function convBackwardDcolsBytes(F: i32, K: i32, P: i32): usize {
-  return align16((<usize>(K * P)) << 2) + packedBytes(K, F, MR);
+/**
+ * Bytes of `dcols` that convBackward needs: a K×P matrix, wᵀ packed for dx's GEMM and at stride 1 the
+ * zero-padded dx.
+ */
+export function convBackwardDcolsBytes(
+  F: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  pad: i32,
+  Ho: i32,
+  Wo: i32,
+): usize {
+  const K = C * HH * WW;
+  const dxpad = stride === 1 ? (<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2 : 0;
+  return align16((<usize>(K * Ho * Wo)) << 2) + align16(packedBytes(K, F, MR)) + dxpad;
+}
+
+/**
+ * col2im at stride 1 onto the zero-padded dx (C × Hp × Wp): the columns of output rows oh0..oh0+count
+ * (K × count·Wo) added in col2imAdd's order, (c, i, j), then output row, then column; an entry of
+ * row (c, i, j) at (oh, ow) lands on padded pixel (oh + i, ow + j), always inside.
+ */
+function col2imPadded(
+  cols: usize,
+  C: i32,
+  HH: i32,
+  WW: i32,
+  Hp: i32,
+  Wp: i32,
+  oh0: i32,
+  count: i32,
+  Wo: i32,
+  dxpad: usize,
+): void {
+  let src = cols;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < HH; i++) {
+      for (let j = 0; j < WW; j++) {
+        let dst = dxpad + ((<usize>((c * Hp + oh0 + i) * Wp + j)) << 2);
+        for (let r = 0; r < count; r++) {
+          let ow = 0;
+          for (; ow + 4 <= Wo; ow += 4) {
+            const at = (<usize>ow) << 2;
+            v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
+          }
+          for (; ow < Wo; ow++) {
+            const at = (<usize>ow) << 2;
+            store<f32>(dst + at, load<f32>(dst + at) + load<f32>(src + at));
+          }
+          src += (<usize>Wo) << 2;
+          dst += (<usize>Wp) << 2;
+        }
+      }
+    }
+  }
+}
+
+/** The C×H×W image inside the padded one (border `pad`) into dx. */
+function cropPadded(xpad: usize, C: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: i32, dx: usize): void {
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < H; y++) {
+      const src = xpad + ((<usize>((c * Hp + y + pad) * Wp + pad)) << 2);
+      copyFloats(dx + ((<usize>((c * H + y) * W)) << 2), src, W);
+    }
+  }
 }
 
 /**

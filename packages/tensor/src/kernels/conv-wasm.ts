@@ -57,7 +57,7 @@ interface ConvExports extends GemmExports {
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
   convForwardColsBytes(F: number, ...geometry: Geometry): number;
   convBackwardColsBytes(...geometry: Geometry): number;
-  convBackwardDcolsBytes(F: number, K: number, P: number): number;
+  convBackwardDcolsBytes(F: number, ...geometry: Geometry): number;
 }
 
 function kernel(): ConvExports | null {
@@ -145,7 +145,7 @@ export function convBackwardF32(
   }
   const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1, SINGLE_THREAD_GROUP_BYTES);
   const workBytes = Math.max(k.workspaceBytes(F, K, P), dx ? k.workspaceBytes(K, P, F) : 0);
-  const dcolsFloats = dx ? k.convBackwardDcolsBytes(F, K, P) / 4 : 0;
+  const dcolsFloats = dx ? k.convBackwardDcolsBytes(F, ...geometry(g)) / 4 : 0;
   const colsFloats = k.convBackwardColsBytes(...geometry(g)) / 4;
   const regions = [F * K, F * K, F, colsFloats, dcolsFloats, G * image, G * F * P, dx ? G * image : 0];
   const { at, end } = layout(k, regions, workBytes);
