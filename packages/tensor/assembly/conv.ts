@@ -8,6 +8,7 @@
 // P = Ho·Wo, out and dout are n×F×P. Addresses are byte addresses in this memory.
 import {
   blockingK,
+  blockingM,
   blockingN,
   MR,
   NR,
@@ -378,12 +379,12 @@ function packPaddedColumns(
 }
 
 /**
- * The transpose of packPaddedColumns for dw's GEMM: op(B) = colsᵀ (width positions × K rows of the
- * im2col matrix) packed as packBAll packs it with transB (the values packBTrans would read from the
- * im2col matrix): a panel holds 8 rows k, and for each position their 8 values. Four positions of
- * 8 rows are 8 vector loads from xpad, transposed in registers as packBTrans does.
+ * packPaddedColumns for dw's GEMM, whose A operand the columns are: the im2col matrix (K rows ×
+ * width positions) packed as packAAll packs it (the values packAPlain would read from the matrix),
+ * a panel holding 4 rows k and, for each position, their 4 values. Four positions of 4 rows are 4
+ * vector loads from xpad, transposed in registers as packAPlain does.
  */
-function packPaddedColumnsT(
+function packPaddedColumnsA(
   xpad: usize,
   Wp: i32,
   oh0: i32,
@@ -393,69 +394,65 @@ function packPaddedColumnsT(
   offsets: usize,
   dst: usize,
 ): void {
-  const nb = blockingN();
+  const mb = blockingM();
   const kb = blockingK();
   const rowBytes = (<usize>Wp) << 2;
-  for (let jc = 0; jc < K; jc += nb) {
-    const nc = min(nb, K - jc);
+  for (let ic = 0; ic < K; ic += mb) {
+    const mc = min(mb, K - ic);
     for (let pc = 0; pc < width; pc += kb) {
       // kb and width are multiples of 4, so every four positions lie in one output row.
       const kc = min(kb, width - pc);
-      let panel = dst + packedBlockOffset(width, jc, pc, nc, NR);
-      for (let jr = 0; jr < nc; jr += NR) {
-        // The panel's 8 row offsets; rows past K (a last panel of nr < 8) read the first row's
-        // values and are stored as zeros.
-        const nr = min(NR, nc - jr);
-        const first = offsets + ((<usize>(jc + jr)) << 2);
+      let panel = dst + packedBlockOffset(width, ic, pc, mc, MR);
+      for (let ir = 0; ir < mc; ir += MR) {
+        // The panel's 4 row offsets; rows past K (a last panel of mr < 4) read the first row's
+        // values and are then zeroed.
+        const mr = min(MR, mc - ir);
+        const first = offsets + ((<usize>(ic + ir)) << 2);
         const o0 = <usize>load<i32>(first);
-        const o1 = nr > 1 ? <usize>load<i32>(first, 4) : o0;
-        const o2 = nr > 2 ? <usize>load<i32>(first, 8) : o0;
-        const o3 = nr > 3 ? <usize>load<i32>(first, 12) : o0;
-        const o4 = nr > 4 ? <usize>load<i32>(first, 16) : o0;
-        const o5 = nr > 5 ? <usize>load<i32>(first, 20) : o0;
-        const o6 = nr > 6 ? <usize>load<i32>(first, 24) : o0;
-        const o7 = nr > 7 ? <usize>load<i32>(first, 28) : o0;
+        const o1 = mr > 1 ? <usize>load<i32>(first, 4) : o0;
+        const o2 = mr > 2 ? <usize>load<i32>(first, 8) : o0;
+        const o3 = mr > 3 ? <usize>load<i32>(first, 12) : o0;
         let row = xpad + <usize>(oh0 + pc / Wo) * rowBytes;
         let ow = pc % Wo;
         let out = panel;
         for (let q = 0; q < kc; q += 4) {
           const at = row + ((<usize>ow) << 2);
-          transposeStore(out, v128.load(at + o0), v128.load(at + o1), v128.load(at + o2), v128.load(at + o3));
           transposeStore(
-            out + 16,
-            v128.load(at + o4),
-            v128.load(at + o5),
-            v128.load(at + o6),
-            v128.load(at + o7),
+            out,
+            16,
+            v128.load(at + o0),
+            v128.load(at + o1),
+            v128.load(at + o2),
+            v128.load(at + o3),
           );
-          out += (<usize>(4 * NR)) << 2;
+          out += (<usize>(4 * MR)) << 2;
           ow += 4;
           if (ow === Wo) {
             ow = 0;
             row += rowBytes;
           }
         }
-        if (nr < NR) {
+        if (mr < MR) {
           for (let q = 0; q < kc; q++) {
-            for (let t = nr; t < NR; t++) store<f32>(panel + ((<usize>(q * NR + t)) << 2), 0);
+            for (let t = mr; t < MR; t++) store<f32>(panel + ((<usize>(q * MR + t)) << 2), 0);
           }
         }
-        panel += (<usize>(kc * NR)) << 2;
+        panel += (<usize>(kc * MR)) << 2;
       }
     }
   }
 }
 
-/** Rows r0..r3 (4 positions each) transposed: position t's 4 values at out + 32·t (a panel's half). */
-function transposeStore(out: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+/** Rows r0..r3 (4 positions each) transposed: position t's 4 values at out + stride·t (bytes). */
+function transposeStore(out: usize, stride: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
   const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
   const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
   const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
   const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
   v128.store(out, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(out, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
-  v128.store(out, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
-  v128.store(out, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+  v128.store(out + stride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(out + 2 * stride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(out + 3 * stride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 function align16(bytes: usize): usize {
@@ -536,10 +533,12 @@ export function convBackward(
   const Wp = W + 2 * pad;
   const xpad = cols;
   const offsets = xpad + (padded ? align16((<usize>(C * Hp * Wp)) << 2) : 0);
-  const block = offsets + (padded ? align16((<usize>K) << 2) : 0);
+  const dwT = offsets + (padded ? align16((<usize>K) << 2) : 0);
+  const block = dwT + (padded ? align16((<usize>(K * F)) << 2) : 0);
   if (padded) {
     zeroFloats(xpad, C * Hp * Wp);
     rowOffsets(C, Hp, Wp, HH, WW, offsets);
+    if (!first) transposeFloats(dw, F, K, dwT); // the sums so far, to add onto
   }
   for (let m = 0; m < n; m++) {
     const d = dout + <usize>m * doutBytes;
@@ -553,9 +552,12 @@ export function convBackward(
       const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
       const d0 = d + ((<usize>(oh0 * Wo)) << 2);
       if (padded) {
-        // The GEMM's packed colsᵀ straight from the padded image (see convForward).
-        packPaddedColumnsT(xpad, Wp, oh0, Wo, width, K, offsets, block);
-        sgemmShared(false, true, F, K, width, 1, beta, d0, P, 0, width, dw, K, work, 0, block);
+        // dwᵀ (K×F) += cols · doutᵀ, with cols packed straight from the padded image (see
+        // convForward). The same products in the same order as dw += dout · colsᵀ, so the same bits;
+        // this way the K = C·HH·WW edge (147 = 36·4 + 3 for CIFAR) is a row panel of the full
+        // register tile rather than a half-width column panel.
+        packPaddedColumnsA(xpad, Wp, oh0, Wo, width, K, offsets, block);
+        sgemmShared(false, true, K, F, width, 1, beta, 0, width, d0, P, dwT, F, work, block, 0);
       } else {
         im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, block);
         sgemmStrided(false, true, F, K, width, 1, beta, d0, P, block, width, dw, K, work);
@@ -578,13 +580,24 @@ export function convBackward(
       if (unitStride) cropPadded(dxpad, C, H, W, pad, Hp, Wp, dxm);
     }
   }
+  if (padded) transposeFloats(dwT, K, F, dw);
+}
+
+/** dst (cols×rows) = the transpose of the rows×cols matrix at src. */
+function transposeFloats(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      store<f32>(dst + ((<usize>(c * rows + r)) << 2), load<f32>(src + ((<usize>(r * cols + c)) << 2)));
+    }
+  }
 }
 
 /**
- * Bytes of `cols` that convBackward needs: the padded image, its row offsets and one dw block's packed
- * colsᵀ, or one block's im2col columns.
+ * Bytes of `cols` that convBackward needs: the padded image, its row offsets, dwᵀ and one dw block's
+ * packed columns, or one block's im2col columns.
  */
 export function convBackwardColsBytes(
+  F: i32,
   C: i32,
   H: i32,
   W: i32,
@@ -602,7 +615,7 @@ export function convBackwardColsBytes(
   const rows = blockRows(K, Ho, Wo);
   const width = rows < Ho && (rows * Wo) % blockingK() === 0 ? rows * Wo : P;
   const image = align16((<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2) + align16((<usize>K) << 2);
-  return max(plain, image + packedBytes(K, width, NR));
+  return max(plain, image + align16((<usize>(K * F)) << 2) + packedBytes(K, width, MR));
 }
 
 /**

@@ -39,6 +39,11 @@ export function blockingK(): i32 {
   return KC;
 }
 
+/** The M blocking (MC): the rows of one packed A block. */
+export function blockingM(): i32 {
+  return MC;
+}
+
 /** The N blocking (NC): the columns of one packed B block. */
 export function blockingN(): i32 {
   return NC;

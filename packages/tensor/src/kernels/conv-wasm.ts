@@ -56,7 +56,7 @@ interface ConvExports extends GemmExports {
   ): void;
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
   convForwardColsBytes(F: number, ...geometry: Geometry): number;
-  convBackwardColsBytes(...geometry: Geometry): number;
+  convBackwardColsBytes(F: number, ...geometry: Geometry): number;
   convBackwardDcolsBytes(F: number, ...geometry: Geometry): number;
 }
 
@@ -144,9 +144,14 @@ export function convBackwardF32(
     if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes, db)) return true;
   }
   const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1, SINGLE_THREAD_GROUP_BYTES);
-  const workBytes = Math.max(k.workspaceBytes(F, K, P), dx ? k.workspaceBytes(K, P, F) : 0);
+  // dw as dout·colsᵀ or as dwᵀ = cols·doutᵀ (see assembly/conv.ts), dx as wᵀ·dout.
+  const workBytes = Math.max(
+    k.workspaceBytes(F, K, P),
+    k.workspaceBytes(K, F, P),
+    dx ? k.workspaceBytes(K, P, F) : 0,
+  );
   const dcolsFloats = dx ? k.convBackwardDcolsBytes(F, ...geometry(g)) / 4 : 0;
-  const colsFloats = k.convBackwardColsBytes(...geometry(g)) / 4;
+  const colsFloats = k.convBackwardColsBytes(F, ...geometry(g)) / 4;
   const regions = [F * K, F * K, F, colsFloats, dcolsFloats, G * image, G * F * P, dx ? G * image : 0];
   const { at, end } = layout(k, regions, workBytes);
   const [aw, adw, adb, acols, adcols, ax, adout, adx, awork] = at;
