@@ -524,7 +524,11 @@ export function convBackward(
   const rows = blockRows(K, Ho, Wo);
   const dwBlocked = rows < Ho && (rows * Wo) % blockingK() === 0;
   // wᵀ is packed for dx's GEMM once for all images and blocks (see convForward).
-  const packedWT = dcols + align16((<usize>(K * P)) << 2);
+  // The GEMMs whose rows are K's take them rounded up to whole register tiles (Kr): the packed
+  // operand is the same (its last panel is zero-padded either way), and the padding rows of the
+  // result, never read, save the edge tiles' scalar merges.
+  const Kr = (K + MR - 1) & ~(MR - 1);
+  const packedWT = dcols + align16((<usize>(Kr * P)) << 2);
   if (dx !== 0) packAAll(true, w, K, K, F, 1, packedWT);
   const unitStride = stride === 1;
   const dxpad = packedWT + align16(packedBytes(K, F, MR));
@@ -534,11 +538,14 @@ export function convBackward(
   const xpad = cols;
   const offsets = xpad + (padded ? align16((<usize>(C * Hp * Wp)) << 2) : 0);
   const dwT = offsets + (padded ? align16((<usize>K) << 2) : 0);
-  const block = dwT + (padded ? align16((<usize>(K * F)) << 2) : 0);
+  const block = dwT + (padded ? align16((<usize>(Kr * F)) << 2) : 0);
   if (padded) {
     zeroFloats(xpad, C * Hp * Wp);
     rowOffsets(C, Hp, Wp, HH, WW, offsets);
-    if (!first) transposeFloats(dw, F, K, dwT); // the sums so far, to add onto
+    if (!first) {
+      transposeFloats(dw, F, K, dwT); // the sums so far, to add onto
+      zeroFloats(dwT + ((<usize>(K * F)) << 2), (Kr - K) * F);
+    }
   }
   for (let m = 0; m < n; m++) {
     const d = dout + <usize>m * doutBytes;
@@ -557,7 +564,7 @@ export function convBackward(
         // this way the K = C·HH·WW edge (147 = 36·4 + 3 for CIFAR) is a row panel of the full
         // register tile rather than a half-width column panel.
         packPaddedColumnsA(xpad, Wp, oh0, Wo, width, K, offsets, block);
-        sgemmShared(false, true, K, F, width, 1, beta, 0, width, d0, P, dwT, F, work, block, 0);
+        sgemmShared(false, true, Kr, F, width, 1, beta, 0, width, d0, P, dwT, F, work, block, 0);
       } else {
         im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, block);
         sgemmStrided(false, true, F, K, width, 1, beta, d0, P, block, width, dw, K, work);
@@ -573,7 +580,7 @@ export function convBackward(
         const count = min(rows, Ho - oh0);
         const width = count * Wo;
         const d0 = d + ((<usize>(oh0 * Wo)) << 2);
-        sgemmShared(true, false, K, width, F, 1, 0, w, K, d0, P, dcols, width, work, packedWT, 0);
+        sgemmShared(true, false, Kr, width, F, 1, 0, w, K, d0, P, dcols, width, work, packedWT, 0);
         if (unitStride) col2imPadded(dcols, C, HH, WW, Hp, Wp, oh0, count, Wo, dxpad);
         else col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
       }
@@ -615,7 +622,8 @@ export function convBackwardColsBytes(
   const rows = blockRows(K, Ho, Wo);
   const width = rows < Ho && (rows * Wo) % blockingK() === 0 ? rows * Wo : P;
   const image = align16((<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2) + align16((<usize>K) << 2);
-  return max(plain, image + align16((<usize>(K * F)) << 2) + packedBytes(K, width, MR));
+  const Kr = (K + MR - 1) & ~(MR - 1);
+  return max(plain, image + align16((<usize>(Kr * F)) << 2) + packedBytes(K, width, MR));
 }
 
 /**
@@ -636,7 +644,8 @@ export function convBackwardDcolsBytes(
 ): usize {
   const K = C * HH * WW;
   const dxpad = stride === 1 ? (<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2 : 0;
-  return align16((<usize>(K * Ho * Wo)) << 2) + align16(packedBytes(K, F, MR)) + dxpad;
+  const Kr = (K + MR - 1) & ~(MR - 1);
+  return align16((<usize>(Kr * Ho * Wo)) << 2) + align16(packedBytes(K, F, MR)) + dxpad;
 }
 
 /**
