@@ -228,29 +228,52 @@ export function convForward(
   // columns) stay in L2 between im2col and the GEMM's packing, where a whole image's (600 KB for
   // CIFAR's 7×7 conv) went out to L3 and back. Each output element still gets the same sum.
   const rows = blockRows(K, Ho, Wo);
-  // w is packed for the GEMM once for all images and blocks (the values each call would pack).
-  const packedW = cols;
-  packAAll(false, w, K, F, K, 1, packedW);
   const padded = paddedColumns(stride, Wo);
+  // On the padded path the bias rides in the GEMM as one more row of columns, all ones, under one
+  // more column of w holding b: its product comes last in each sum, so out = round(Σ + b) as when
+  // the sum is added onto the bias (beta = 1), and the bias fill and C's reads go. Only where
+  // K + 1 fits one GEMM K block: the sum is then never split.
+  const ones = padded && K + 1 <= blockingK();
+  const Kg = ones ? K + 1 : K;
+  // w (with b) is packed for the GEMM once for all images and blocks (the values each call would pack).
+  const packedW = cols;
+  const wb = packedW + align16(packedBytes(F, Kg, MR));
+  if (ones) {
+    for (let f = 0; f < F; f++) {
+      const row = wb + ((<usize>(f * Kg)) << 2);
+      copyFloats(row, w + ((<usize>(f * K)) << 2), K);
+      store<f32>(row + ((<usize>K) << 2), load<f32>(b + ((<usize>f) << 2)));
+    }
+  }
+  packAAll(false, ones ? wb : w, Kg, F, Kg, 1, packedW);
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  const xpad = packedW + align16(packedBytes(F, K, MR));
-  const offsets = xpad + (padded ? align16((<usize>(C * Hp * Wp)) << 2) : 0);
-  const block = offsets + (padded ? align16((<usize>K) << 2) : 0);
+  const planes = ones ? C + 1 : C;
+  const xpad = wb + (ones ? align16((<usize>(F * Kg)) << 2) : 0);
+  const offsets = xpad + (padded ? align16((<usize>(planes * Hp * Wp)) << 2) : 0);
+  const block = offsets + (padded ? align16((<usize>Kg) << 2) : 0);
   if (padded) {
     zeroFloats(xpad, C * Hp * Wp); // the border; each image fills the inside
     rowOffsets(C, Hp, Wp, HH, WW, offsets);
   }
+  if (ones) {
+    // Plane C all ones: row K of the columns, at offset C·Hp·Wp from every position.
+    const plane = xpad + ((<usize>(C * Hp * Wp)) << 2);
+    for (let e = 0; e < Hp * Wp; e++) store<f32>(plane + ((<usize>e) << 2), 1);
+    store<i32>(offsets + ((<usize>K) << 2), (C * Hp * Wp) << 2);
+  }
   for (let m = 0; m < n; m++) {
     const image = x + <usize>m * imageBytes;
     const o = out + <usize>m * outBytes;
-    // The bias first, then the product added onto it (beta = 1), as the JavaScript path does.
-    for (let f = 0; f < F; f++) {
-      const bias = f32x4.splat(load<f32>(b + ((<usize>f) << 2)));
-      const r = o + ((<usize>(f * P)) << 2);
-      let p = 0;
-      for (; p + 4 <= P; p += 4) v128.store(r + ((<usize>p) << 2), bias);
-      for (; p < P; p++) store<f32>(r + ((<usize>p) << 2), f32x4.extract_lane(bias, 0));
+    if (!ones) {
+      // The bias first, then the product added onto it (beta = 1), as the JavaScript path does.
+      for (let f = 0; f < F; f++) {
+        const bias = f32x4.splat(load<f32>(b + ((<usize>f) << 2)));
+        const r = o + ((<usize>(f * P)) << 2);
+        let p = 0;
+        for (; p + 4 <= P; p += 4) v128.store(r + ((<usize>p) << 2), bias);
+        for (; p < P; p++) store<f32>(r + ((<usize>p) << 2), f32x4.extract_lane(bias, 0));
+      }
     }
     if (padded) fillPadded(image, C, H, W, pad, Hp, Wp, xpad);
     for (let oh0 = 0; oh0 < Ho; oh0 += rows) {
@@ -259,8 +282,9 @@ export function convForward(
       const c = o + ((<usize>(oh0 * Wo)) << 2);
       if (padded) {
         // The GEMM's packed B straight from the padded image: no im2col matrix in between.
-        packPaddedColumns(xpad, Wp, oh0, Wo, width, K, offsets, block);
-        sgemmShared(false, false, F, width, K, 1, 1, w, K, 0, width, c, P, work, packedW, block);
+        packPaddedColumns(xpad, Wp, oh0, Wo, width, Kg, offsets, block);
+        const beta: f32 = ones ? 0 : 1;
+        sgemmShared(false, false, F, width, Kg, 1, beta, 0, Kg, 0, width, c, P, work, packedW, block);
       } else {
         im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, block);
         sgemmShared(false, false, F, width, K, 1, 1, w, K, block, width, c, P, work, packedW, 0);
@@ -270,8 +294,9 @@ export function convForward(
 }
 
 /**
- * Bytes of `cols` that convForward needs: the packed w, and for one block of output rows either the
- * padded image, its row offsets and the packed columns, or the im2col columns.
+ * Bytes of `cols` that convForward needs: the packed w (with b and its unpacked copy, on the padded
+ * path), and for one block of output rows either the padded image (with the ones plane), its row
+ * offsets and the packed columns, or the im2col columns.
  */
 export function convForwardColsBytes(
   F: i32,
@@ -287,11 +312,15 @@ export function convForwardColsBytes(
 ): usize {
   const K = C * HH * WW;
   const padded = paddedColumns(stride, Wo);
+  const ones = padded && K + 1 <= blockingK();
+  const Kg = ones ? K + 1 : K;
+  const planes = ones ? C + 1 : C;
+  const wb = ones ? align16((<usize>(F * Kg)) << 2) : 0;
   const image = padded
-    ? align16((<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2) + align16((<usize>K) << 2)
+    ? align16((<usize>(planes * (H + 2 * pad) * (W + 2 * pad))) << 2) + align16((<usize>Kg) << 2)
     : 0;
-  // packedBytes(width, K, NR) ≥ K·width·4: room for either form of a block's columns.
-  return align16(packedBytes(F, K, MR)) + image + packedBytes(blockRows(K, Ho, Wo) * Wo, K, NR);
+  // packedBytes(width, Kg, NR) ≥ K·width·4: room for either form of a block's columns.
+  return align16(packedBytes(F, Kg, MR)) + wb + image + packedBytes(blockRows(K, Ho, Wo) * Wo, Kg, NR);
 }
 
 /**
