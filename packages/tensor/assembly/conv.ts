@@ -15,9 +15,9 @@ import {
   packAAll,
   packedBlockOffset,
   packedBytes,
-  sgemm,
   sgemmShared,
   sgemmStrided,
+  workspaceBytes,
 } from './gemm';
 
 /** The first output index o in [0, n) with o·stride + offset ≥ 0. */
@@ -324,6 +324,27 @@ export function convForwardColsBytes(
 }
 
 /**
+ * Bytes of `work` that convForward needs: the GEMM's workspace for its K (one more on the padded
+ * path, where the bias rides in the GEMM). Takes the whole geometry, as its sibling convForwardColsBytes.
+ */
+export function convForwardWorkBytes(
+  F: i32,
+  C: i32,
+  _H: i32,
+  _W: i32,
+  HH: i32,
+  WW: i32,
+  stride: i32,
+  _pad: i32,
+  Ho: i32,
+  Wo: i32,
+): usize {
+  const K = C * HH * WW;
+  const ones = paddedColumns(stride, Wo) && K + 1 <= blockingK();
+  return workspaceBytes(F, Ho * Wo, ones ? K + 1 : K);
+}
+
+/**
  * Whether the forward pass packs its columns straight from a zero-padded copy of the image: at stride
  * 1 with Wo a multiple of 4, every 4 consecutive columns of an im2col row are 4 consecutive floats
  * of one padded row.
@@ -519,7 +540,7 @@ function gcd(a: i32, b: i32): i32 {
  * Backward pass of n images: dw (F×K) += dout_m · cols(x_m)ᵀ for each image (the first of the whole
  * batch overwrites: `first`), and when dx ≠ 0, dx_m = col2im(wᵀ · dout_m). cols and dcols are
  * workspaces of convBackwardColsBytes and convBackwardDcolsBytes; work is the GEMMs' (the largest
- * workspaceBytes of the two shapes).
+ * workspaceBytes of the three shapes: F×K×P, K×F×P and K×P×F).
  */
 export function convBackward(
   n: i32,
@@ -544,86 +565,16 @@ export function convBackward(
   work: usize,
 ): void {
   const K = C * HH * WW;
-  const P = Ho * Wo;
-  const imageBytes = (<usize>(C * H * W)) << 2;
-  const doutBytes = (<usize>(F * P)) << 2;
-  // Blocks of output rows, as in convForward, where the order of every sum stays that of whole images:
-  // dw sums over P, so its blocks must be whole GEMM K blocks (KC columns); dx adds each column onto
-  // its pixel in (i, j) order, which taking the blocks from the last output rows up preserves.
-  const rows = blockRows(K, Ho, Wo);
-  const dwBlocked = rows < Ho && (rows * Wo) % blockingK() === 0;
-  // wᵀ is packed for dx's GEMM once for all images and blocks (see convForward).
-  // The GEMMs whose rows are K's take them rounded up to whole register tiles (Kr): the packed
-  // operand is the same (its last panel is zero-padded either way), and the padding rows of the
-  // result, never read, save the edge tiles' scalar merges.
-  const Kr = (K + MR - 1) & ~(MR - 1);
-  const packedWT = dcols + align16((<usize>(Kr * P)) << 2);
-  if (dx !== 0) packAAll(true, w, K, K, F, 1, packedWT);
-  const unitStride = stride === 1;
-  const dxpad = packedWT + align16(packedBytes(K, F, MR));
-  const padded = paddedColumns(stride, Wo);
-  const Hp = H + 2 * pad;
-  const Wp = W + 2 * pad;
-  const xpad = cols;
-  const offsets = xpad + (padded ? align16((<usize>(C * Hp * Wp)) << 2) : 0);
-  const dwT = offsets + (padded ? align16((<usize>K) << 2) : 0);
-  const block = dwT + (padded ? align16((<usize>(Kr * F)) << 2) : 0);
-  if (padded) {
-    zeroFloats(xpad, C * Hp * Wp);
-    rowOffsets(C, Hp, Wp, HH, WW, offsets);
-    if (!first) {
-      transposeFloats(dw, F, K, dwT); // the sums so far, to add onto
-      zeroFloats(dwT + ((<usize>(K * F)) << 2), (Kr - K) * F);
-    }
-  }
-  for (let m = 0; m < n; m++) {
-    const d = dout + <usize>m * doutBytes;
-    const image = x + <usize>m * imageBytes;
-    if (padded) fillPadded(image, C, H, W, pad, Hp, Wp, xpad);
-    // dw by blocks of whole GEMM K blocks, else by whole images (one block of all P columns).
-    const dwRows = dwBlocked ? rows : Ho;
-    for (let oh0 = 0; oh0 < Ho; oh0 += dwRows) {
-      const count = min(dwRows, Ho - oh0);
-      const width = count * Wo;
-      const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
-      const d0 = d + ((<usize>(oh0 * Wo)) << 2);
-      if (padded) {
-        // dwᵀ (K×F) += cols · doutᵀ, with cols packed straight from the padded image (see
-        // convForward). The same products in the same order as dw += dout · colsᵀ, so the same bits;
-        // this way the K = C·HH·WW edge (147 = 36·4 + 3 for CIFAR) is a row panel of the full
-        // register tile rather than a half-width column panel.
-        packPaddedColumnsA(xpad, Wp, oh0, Wo, width, K, offsets, block);
-        sgemmShared(false, true, Kr, F, width, 1, beta, 0, width, d0, P, dwT, F, work, block, 0);
-      } else {
-        im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, block);
-        sgemmStrided(false, true, F, K, width, 1, beta, d0, P, block, width, dw, K, work);
-      }
-    }
-    if (dx !== 0) {
-      const dxm = dx + <usize>m * imageBytes;
-      // At stride 1 the columns are added onto a zero-padded dx, whose border takes the entries that
-      // fall outside the image: whole rows, no bounds per row. The image's pixels get the same sums.
-      zeroFloats(unitStride ? dxpad : dxm, unitStride ? C * Hp * Wp : C * H * W);
-      // Blocks from the last output rows up (see above); one block where the image is not blocked.
-      for (let oh0 = ((Ho - 1) / rows) * rows; oh0 >= 0; oh0 -= rows) {
-        const count = min(rows, Ho - oh0);
-        const width = count * Wo;
-        const d0 = d + ((<usize>(oh0 * Wo)) << 2);
-        sgemmShared(true, false, Kr, width, F, 1, 0, w, K, d0, P, dcols, width, work, packedWT, 0);
-        if (unitStride) col2imPadded(dcols, C, HH, WW, Hp, Wp, oh0, count, Wo, dxpad);
-        else col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
-      }
-      if (unitStride) cropPadded(dxpad, C, H, W, pad, Hp, Wp, dxm);
-    }
-  }
-  if (padded) transposeFloats(dwT, K, F, dw);
+  convBackwardFilterColumns(n, F, C, H, W, HH, WW, stride, pad, Ho, Wo, x, dout, dw, 0, K, first, cols, work);
+  if (dx !== 0) convBackwardData(n, F, C, H, W, HH, WW, stride, pad, Ho, Wo, w, dout, dx, dcols, work);
 }
 
-/** dst (cols×rows) = the transpose of the rows×cols matrix at src. */
-function transposeFloats(src: usize, rows: i32, cols: i32, dst: usize): void {
+/** dst (cols×rows, row stride dstStride) = the transpose of the rows×cols matrix at src (srcStride). */
+function transposeFloats(src: usize, rows: i32, cols: i32, srcStride: i32, dst: usize, dstStride: i32): void {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      store<f32>(dst + ((<usize>(c * rows + r)) << 2), load<f32>(src + ((<usize>(r * cols + c)) << 2)));
+      const v = load<f32>(src + ((<usize>(r * srcStride + c)) << 2));
+      store<f32>(dst + ((<usize>(c * dstStride + r)) << 2), v);
     }
   }
 }
@@ -729,7 +680,8 @@ function cropPadded(xpad: usize, C: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: 
 
 /**
  * Rows k0..k1 of one image's im2col matrix into cols ((k1 − k0)×P): row k is (c, i, j) with
- * k = (c·HH + i)·WW + j, the same values `im2col` puts in its row k.
+ * k = (c·HH + i)·WW + j, the same values `im2colPadded` puts in its row k (top padding padH apart
+ * from the left padding padW, as there).
  */
 export function im2colRows(
   x: usize,
@@ -738,7 +690,8 @@ export function im2colRows(
   HH: i32,
   WW: i32,
   stride: i32,
-  pad: i32,
+  padH: i32,
+  padW: i32,
   Ho: i32,
   Wo: i32,
   k0: i32,
@@ -749,7 +702,7 @@ export function im2colRows(
   let row = cols;
   for (let k = k0; k < k1; k++) {
     const c = k / (HH * WW);
-    im2colRow(x, c * H * W, H, W, (k / WW) % HH, k % WW, stride, pad, pad, Ho, Wo, row);
+    im2colRow(x, c * H * W, H, W, (k / WW) % HH, k % WW, stride, padH, padW, Ho, Wo, row);
     row += (<usize>P) << 2;
   }
 }
@@ -794,10 +747,11 @@ function im2colRow(
 }
 
 /**
- * Columns k0..k1 of dw (F×K, row stride K) over n images, for the threaded backward pass: for each
- * image in order, dw[:, k0:k1] (+)= dout_m · cols_m[k0:k1]ᵀ. Every element gets the instruction
- * sequence of `convBackward`'s full-width GEMMs (the GEMM never splits P, its inner dimension), so
- * any split of the columns gives the same bits. cols is a (k1 − k0)×P workspace.
+ * Columns k0..k1 of dw (F×K, row stride K) over n images: for each image in order, dw[:, k0:k1] (+)=
+ * dout_m · cols_m[k0:k1]ᵀ (the first image overwrites when `first`). The threaded backward pass
+ * splits dw's columns between its threads this way; every element gets the instruction sequence of
+ * the whole-width product (the GEMM never splits P, its inner dimension, but into whole K blocks),
+ * so any split gives the same bits. cols is a workspace of convBackwardColsBytes.
  */
 export function convBackwardFilterColumns(
   n: i32,
@@ -824,29 +778,81 @@ export function convBackwardFilterColumns(
   const P = Ho * Wo;
   const imageBytes = (<usize>(C * H * W)) << 2;
   const doutBytes = (<usize>(F * P)) << 2;
-  for (let m = 0; m < n; m++) {
-    im2colRows(x + <usize>m * imageBytes, H, W, HH, WW, stride, pad, Ho, Wo, k0, k1, cols);
-    const beta: f32 = first && m === 0 ? 0 : 1;
-    sgemmStrided(
-      false,
-      true,
-      F,
-      k1 - k0,
-      P,
-      1,
-      beta,
-      dout + <usize>m * doutBytes,
-      P,
-      cols,
-      P,
-      dw + ((<usize>k0) << 2),
-      K,
-      work,
-    );
+  // Blocks of output rows, as in convForward, where the order of every sum stays that of whole
+  // images: dw sums over P, so the blocks must be whole GEMM K blocks (KC columns).
+  const rows = blockRows(K, Ho, Wo);
+  const dwRows = rows < Ho && (rows * Wo) % blockingK() === 0 ? rows : Ho;
+  if (!paddedColumns(stride, Wo)) {
+    for (let m = 0; m < n; m++) {
+      const image = x + <usize>m * imageBytes;
+      const d = dout + <usize>m * doutBytes;
+      for (let oh0 = 0; oh0 < Ho; oh0 += dwRows) {
+        const count = min(dwRows, Ho - oh0);
+        const width = count * Wo;
+        const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
+        if (k0 === 0 && k1 === K) {
+          im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, cols);
+        } else {
+          im2colRows(image, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, k0, k1, cols);
+        }
+        const d0 = d + ((<usize>(oh0 * Wo)) << 2);
+        sgemmStrided(
+          false,
+          true,
+          F,
+          k1 - k0,
+          width,
+          1,
+          beta,
+          d0,
+          P,
+          cols,
+          width,
+          dw + ((<usize>k0) << 2),
+          K,
+          work,
+        );
+      }
+    }
+    return;
   }
+  // dwᵀ (rows k0..k1 × F) += cols · doutᵀ, with cols packed straight from the padded image (see
+  // convForward): the same products in the same order as dw += dout · colsᵀ, so the same bits. This
+  // way the K = C·HH·WW edge (147 = 36·4 + 3 for CIFAR) is a row panel of the full register tile
+  // rather than a half-width column panel, and the rows are taken rounded up to whole tiles (Kr):
+  // the packed operand is the same (its last panel is zero-padded either way) and the padding rows,
+  // never read, save the edge tiles' merges.
+  const Kb = k1 - k0;
+  const Kr = (Kb + MR - 1) & ~(MR - 1);
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const xpad = cols;
+  const offsets = xpad + align16((<usize>(C * Hp * Wp)) << 2);
+  const dwT = offsets + align16((<usize>K) << 2);
+  const block = dwT + align16((<usize>(Kr * F)) << 2);
+  zeroFloats(xpad, C * Hp * Wp);
+  rowOffsets(C, Hp, Wp, HH, WW, offsets);
+  const dw0 = dw + ((<usize>k0) << 2);
+  if (!first) transposeFloats(dw0, F, Kb, K, dwT, F); // the sums so far, to add onto
+  zeroFloats(dwT + ((<usize>(Kb * F)) << 2), (Kr - Kb) * F);
+  for (let m = 0; m < n; m++) {
+    const d = dout + <usize>m * doutBytes;
+    fillPadded(x + <usize>m * imageBytes, C, H, W, pad, Hp, Wp, xpad);
+    for (let oh0 = 0; oh0 < Ho; oh0 += dwRows) {
+      const width = min(dwRows, Ho - oh0) * Wo;
+      const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
+      const d0 = d + ((<usize>(oh0 * Wo)) << 2);
+      packPaddedColumnsA(xpad, Wp, oh0, Wo, width, Kb, offsets + ((<usize>k0) << 2), block);
+      sgemmShared(false, true, Kr, F, width, 1, beta, 0, width, d0, P, dwT, F, work, block, 0);
+    }
+  }
+  transposeFloats(dwT, Kb, F, F, dw0, K);
 }
 
-/** dx_m = col2im(wᵀ · dout_m) for n images (the data half of `convBackward`); dcols is K×P. */
+/**
+ * dx_m = col2im(wᵀ · dout_m) for n images (the data half of `convBackward`, which the threaded pass
+ * splits by images); dcols is a workspace of convBackwardDcolsBytes.
+ */
 export function convBackwardData(
   n: i32,
   F: i32,
@@ -869,9 +875,33 @@ export function convBackwardData(
   const P = Ho * Wo;
   const imageBytes = (<usize>(C * H * W)) << 2;
   const doutBytes = (<usize>(F * P)) << 2;
+  // Blocks of output rows as in convForward, taken from the last up: col2im adds each column onto
+  // its pixel in (i, j) order, which that preserves, so the sums are those of whole images.
+  const rows = blockRows(K, Ho, Wo);
+  // wᵀ is packed once for all images and blocks; the rows are K rounded up to whole tiles (see
+  // convBackwardFilterColumns).
+  const Kr = (K + MR - 1) & ~(MR - 1);
+  const packedWT = dcols + align16((<usize>(Kr * P)) << 2);
+  packAAll(true, w, K, K, F, 1, packedWT);
+  // At stride 1 the columns are added onto a zero-padded dx, whose border takes the entries that
+  // fall outside the image: whole rows, no bounds per row. The image's pixels get the same sums.
+  const unitStride = stride === 1;
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const dxpad = packedWT + align16(packedBytes(K, F, MR));
   for (let m = 0; m < n; m++) {
-    sgemm(true, false, K, P, F, 1, 0, w, dout + <usize>m * doutBytes, dcols, work);
-    col2im(dcols, C, H, W, HH, WW, stride, pad, Ho, Wo, dx + <usize>m * imageBytes);
+    const d = dout + <usize>m * doutBytes;
+    const dxm = dx + <usize>m * imageBytes;
+    zeroFloats(unitStride ? dxpad : dxm, unitStride ? C * Hp * Wp : C * H * W);
+    for (let oh0 = ((Ho - 1) / rows) * rows; oh0 >= 0; oh0 -= rows) {
+      const count = min(rows, Ho - oh0);
+      const width = count * Wo;
+      const d0 = d + ((<usize>(oh0 * Wo)) << 2);
+      sgemmShared(true, false, Kr, width, F, 1, 0, w, K, d0, P, dcols, width, work, packedWT, 0);
+      if (unitStride) col2imPadded(dcols, C, HH, WW, Hp, Wp, oh0, count, Wo, dxpad);
+      else col2imAdd(dcols, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, dxm);
+    }
+    if (unitStride) cropPadded(dxpad, C, H, W, pad, Hp, Wp, dxm);
   }
 }
 

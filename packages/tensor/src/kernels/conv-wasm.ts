@@ -56,6 +56,7 @@ interface ConvExports extends GemmExports {
   ): void;
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
   convForwardColsBytes(F: number, ...geometry: Geometry): number;
+  convForwardWorkBytes(F: number, ...geometry: Geometry): number;
   convBackwardColsBytes(F: number, ...geometry: Geometry): number;
   convBackwardDcolsBytes(F: number, ...geometry: Geometry): number;
 }
@@ -102,7 +103,8 @@ export function convForwardF32(
   }
   const { K, P, image, G } = convSizes(g, N, F, 1, SINGLE_THREAD_GROUP_BYTES);
   const colsFloats = k.convForwardColsBytes(F, ...geometry(g)) / 4;
-  const { at, end } = layout(k, [F * K, F, colsFloats, G * image, G * F * P], k.workspaceBytes(F, P, K));
+  const workBytes = k.convForwardWorkBytes(F, ...geometry(g));
+  const { at, end } = layout(k, [F * K, F, colsFloats, G * image, G * F * P], workBytes);
   const [aw, ab, acols, ax, aout, awork] = at;
   if (end > maxMemoryBytes) return false;
   let mem: Float32Array;

@@ -25,6 +25,8 @@ import { convSizes } from './conv-sizes';
 import type { GemmArgs } from './gemm-types';
 
 type ConvArgs11 = [number, number, number, number, number, number, number, number, number, number, number];
+/** C, H, W, HH, WW, stride, pad, H′, W′. */
+type ConvGeometryArgs = readonly [number, number, number, number, number, number, number, number, number];
 
 interface SharedGemmExports {
   heapBase(): number;
@@ -34,10 +36,10 @@ interface SharedGemmExports {
   ): void;
   convBackwardData(...args: [...ConvArgs11, number, number, number, number, number]): void;
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
-  convForwardColsBytes(
-    F: number,
-    ...geometry: [number, number, number, number, number, number, number, number, number]
-  ): number;
+  convForwardColsBytes(F: number, ...geometry: ConvGeometryArgs): number;
+  convForwardWorkBytes(F: number, ...geometry: ConvGeometryArgs): number;
+  convBackwardColsBytes(F: number, ...geometry: ConvGeometryArgs): number;
+  convBackwardDcolsBytes(F: number, ...geometry: ConvGeometryArgs): number;
   workspaceBytes(M: number, N: number, K: number): number;
   packedBytes(outer: number, K: number, tile: number): number;
   packAAll(transA: number, a: number, lda: number, M: number, K: number, alpha: number, dst: number): void;
@@ -680,9 +682,9 @@ export function convForwardThreaded(
   if (threads === 1) return false;
   const k = p.kernel;
   const { K, P, image, G } = convSizes(g, N, F, 1);
-  const { C, H, W, HH, WW, stride, pad, outHeight, outWidth } = g;
-  const workOffset = align(k.convForwardColsBytes(F, C, H, W, HH, WW, stride, pad, outHeight, outWidth));
-  const scratchBytes = workOffset + align(k.workspaceBytes(F, P, K));
+  const geometry = [g.C, g.H, g.W, g.HH, g.WW, g.stride, g.pad, g.outHeight, g.outWidth] as const;
+  const workOffset = align(k.convForwardColsBytes(F, ...geometry));
+  const scratchBytes = workOffset + align(k.convForwardWorkBytes(F, ...geometry));
   const [aw, ab, ax, aout, ascratch] = regions(k, [4 * F * K, 4 * F, 4 * G * image, 4 * G * F * P]);
   const mem = sharedView(p, ascratch + threads * scratchBytes);
   if (!mem) return false;
@@ -730,8 +732,13 @@ export function convBackwardThreaded(
   if (threads === 1) return false;
   const k = p.kernel;
   const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1);
-  const workOffset = align(4 * K * P);
-  const scratchBytes = workOffset + align(Math.max(k.workspaceBytes(F, K, P), k.workspaceBytes(K, P, F)));
+  const geometry = [g.C, g.H, g.W, g.HH, g.WW, g.stride, g.pad, g.outHeight, g.outWidth] as const;
+  // Each thread's scratch serves both kinds of band: dw's columns and dx's images.
+  const workOffset = align(
+    Math.max(k.convBackwardColsBytes(F, ...geometry), k.convBackwardDcolsBytes(F, ...geometry)),
+  );
+  const work = Math.max(k.workspaceBytes(F, K, P), k.workspaceBytes(K, F, P), k.workspaceBytes(K, P, F));
+  const scratchBytes = workOffset + align(work);
   const [aw, adw, adb, ax, adout, adx, ascratch] = regions(k, [
     4 * F * K,
     4 * F * K,
