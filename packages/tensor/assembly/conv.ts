@@ -6,19 +6,8 @@
 //
 // Layouts: x is n×C×H×W, w is F×K with K = C·HH·WW (rows ordered c, i, j), cols is K×P with
 // P = Ho·Wo, out and dout are n×F×P. Addresses are byte addresses in this memory.
-import {
-  blockingK,
-  blockingM,
-  blockingN,
-  MR,
-  NR,
-  packAAll,
-  packedBlockOffset,
-  packedBytes,
-  sgemmShared,
-  sgemmStrided,
-  workspaceBytes,
-} from './gemm';
+import { blockingK, blockingM, blockingN, MR, NR, packedBlockOffset } from './blocking';
+import { packAAll, packedBytes, sgemmShared, sgemmStrided, workspaceBytes } from './gemm';
 
 /** The first output index o in [0, n) with o·stride + offset ≥ 0. */
 function firstInside(offset: i32, stride: i32, n: i32): i32 {

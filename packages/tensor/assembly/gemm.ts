@@ -14,40 +14,11 @@
 // micro-kernel, so transposed operands cost only a different packing loop. alpha is folded into
 // the packed A; beta is applied when the first K block is stored (beta = 0 never reads C).
 
-/** Rows of the register tile: one f32 of packed A broadcast per row and k. */
-export const MR: i32 = 4;
-/** Columns of the register tile: two f32x4 vectors of packed B per k. */
-export const NR: i32 = 8;
+import { KC, MC, MR, NC, NR, packedBlockOffset, roundUp } from './blocking';
 
-// Cache blocking, in elements. Measured with scripts/tune-wasm.mjs on a 2-core AMD EPYC (Zen 3):
-// MC 64-256, KC 128-512 and NC 512-4096 all land within 3% at 512² and 1024² (the micro-kernel,
-// not memory, is the limit), so these are the textbook fits: an A panel (KC·MR) and a B panel
-// (KC·NR) in L1, the packed A block (MC·KC, 128 KiB) in L2, the B block (KC·NC, 2 MiB) in L3.
-let MC: i32 = 128;
-let KC: i32 = 256;
-let NC: i32 = 2048;
-
-/** Overrides the cache blocking (tuning only); values are rounded to whole tiles. */
-export function setBlocking(mc: i32, kc: i32, nc: i32): void {
-  MC = max(MR, (mc / MR) * MR);
-  KC = max(1, kc);
-  NC = max(NR, (nc / NR) * NR);
-}
-
-/** The K blocking (KC): sums over K are added into C one block of KC at a time. */
-export function blockingK(): i32 {
-  return KC;
-}
-
-/** The M blocking (MC): the rows of one packed A block. */
-export function blockingM(): i32 {
-  return MC;
-}
-
-/** The N blocking (NC): the columns of one packed B block. */
-export function blockingN(): i32 {
-  return NC;
-}
+// The register tile (MR×NR) and the cache blocking (MC, KC, NC) live in blocking.ts, which conv.ts
+// shares: it packs GEMM operands itself. Only setBlocking and blockingK are exports of this module.
+export { blockingK, setBlocking } from './blocking';
 
 /** The first byte of linear memory that the caller may use. */
 export function heapBase(): usize {
@@ -60,10 +31,6 @@ export function workspaceBytes(M: i32, N: i32, K: i32): usize {
   const kc = min(KC, max(K, 1));
   const nc = min(NC, roundUp(N, NR));
   return ((<usize>(mc * kc + kc * nc + MR * NR)) << 2) + 64;
-}
-
-function roundUp(x: i32, to: i32): i32 {
-  return ((x + to - 1) / to) * to;
 }
 
 /**
@@ -193,10 +160,6 @@ export function sgemmShared(
 // lays it out; op(A) (M×K) likewise its (ic, pc) blocks. A block of `outer` rows or columns starting
 // at o (a multiple of NC or MC, themselves multiples of the tile) and K rows starting at pc sits at
 // float K·o + pc·roundUp(outer, tile): every earlier outer block is full and holds K·(its width).
-
-export function packedBlockOffset(K: i32, o: i32, pc: i32, outer: i32, tile: i32): usize {
-  return (<usize>(K * o + pc * roundUp(outer, tile))) << 2;
-}
 
 /** Bytes of op(B) (K×N) packed whole; of op(A) (M×K) with packedBytes(M, K, 4). */
 export function packedBytes(outer: i32, K: i32, tile: i32): usize {
