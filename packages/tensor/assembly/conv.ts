@@ -214,15 +214,11 @@ export function convForward(
   const imageBytes = (<usize>(C * H * W)) << 2;
   const outBytes = (<usize>(F * P)) << 2;
   // The product is taken a block of output rows at a time: a block's columns (K × rows·Wo, about 256
-  // columns) stay in L2 between im2col and the GEMM's packing, where a whole image's (600 KB for
+  // columns) stay in L2 between their packing and the GEMM, where a whole image's (600 KB for
   // CIFAR's 7×7 conv) went out to L3 and back. Each output element still gets the same sum.
   const rows = blockRows(K, Ho, Wo);
   const padded = paddedColumns(stride, Wo);
-  // On the padded path the bias rides in the GEMM as one more row of columns, all ones, under one
-  // more column of w holding b: its product comes last in each sum, so out = round(Σ + b) as when
-  // the sum is added onto the bias (beta = 1), and the bias fill and C's reads go. Only where
-  // K + 1 fits one GEMM K block: the sum is then never split.
-  const ones = padded && K + 1 <= blockingK();
+  const ones = biasInGemm(stride, Wo, K);
   const Kg = ones ? K + 1 : K;
   // w (with b) is packed for the GEMM once for all images and blocks (the values each call would pack).
   const packedW = cols;
@@ -301,7 +297,7 @@ export function convForwardColsBytes(
 ): usize {
   const K = C * HH * WW;
   const padded = paddedColumns(stride, Wo);
-  const ones = padded && K + 1 <= blockingK();
+  const ones = biasInGemm(stride, Wo, K);
   const Kg = ones ? K + 1 : K;
   const planes = ones ? C + 1 : C;
   const wb = ones ? align16((<usize>(F * Kg)) << 2) : 0;
@@ -329,8 +325,7 @@ export function convForwardWorkBytes(
   Wo: i32,
 ): usize {
   const K = C * HH * WW;
-  const ones = paddedColumns(stride, Wo) && K + 1 <= blockingK();
-  return workspaceBytes(F, Ho * Wo, ones ? K + 1 : K);
+  return workspaceBytes(F, Ho * Wo, biasInGemm(stride, Wo, K) ? K + 1 : K);
 }
 
 /**
@@ -340,6 +335,17 @@ export function convForwardWorkBytes(
  */
 function paddedColumns(stride: i32, Wo: i32): bool {
   return stride === 1 && Wo % 4 === 0;
+}
+
+/**
+ * Whether the forward pass's bias rides in its GEMM: on the padded path, as one more row of columns,
+ * all ones (a ones plane after the image's), under one more column of w holding b. Its product
+ * comes last in each sum, so out = round(Σ + b) as when the sum is added onto the bias (beta = 1),
+ * and the bias fill and C's reads go. Only where K + 1 fits one GEMM K block: the sum is then
+ * never split.
+ */
+function biasInGemm(stride: i32, Wo: i32, K: i32): bool {
+  return paddedColumns(stride, Wo) && K + 1 <= blockingK();
 }
 
 /** Byte offset in the padded image (C × Hp × Wp) of im2col row k = (c, i, j), for each k. */
