@@ -40,30 +40,14 @@ function zeroFloats(dst: usize, n: i32): void {
   for (; k < n; k++) store<f32>(dst + ((<usize>k) << 2), 0);
 }
 
-/** cols (K×P) = the im2col matrix of one C×H×W image at x; every entry is written, zeros included. */
-export function im2col(
-  x: usize,
-  C: i32,
-  H: i32,
-  W: i32,
-  HH: i32,
-  WW: i32,
-  stride: i32,
-  pad: i32,
-  Ho: i32,
-  Wo: i32,
-  cols: usize,
-): void {
-  im2colPadded(x, C, H, W, HH, WW, stride, pad, pad, Ho, Wo, cols);
-}
-
 /**
- * `im2col` with the top padding padH apart from the left padding padW. padH = pad − oh0·stride gives
- * the columns of output rows oh0..oh0+Ho of the full matrix (padH may be negative).
+ * Rows k0..k1 of one C×H×W image's im2col matrix into cols ((k1 − k0)×P, every entry written, zeros
+ * included): row k is (c, i, j) with k = (c·HH + i)·WW + j. The top padding padH is apart from the
+ * left padding padW: padH = pad − oh0·stride gives the columns of output rows oh0..oh0+Ho of the
+ * full matrix (padH may be negative).
  */
 function im2colPadded(
   x: usize,
-  C: i32,
   H: i32,
   W: i32,
   HH: i32,
@@ -73,63 +57,42 @@ function im2colPadded(
   padW: i32,
   Ho: i32,
   Wo: i32,
+  k0: i32,
+  k1: i32,
   cols: usize,
 ): void {
   const P = Ho * Wo;
   let row = cols;
-  for (let c = 0; c < C; c++) {
-    const plane = c * H * W; // element index of the channel's first value
-    for (let i = 0; i < HH; i++) {
-      const ohLo = firstInside(i - padH, stride, Ho);
-      const ohHi = max(ohLo, endInside(i - padH, stride, H, Ho));
-      for (let j = 0; j < WW; j++) {
-        const owLo = firstInside(j - padW, stride, Wo);
-        const owHi = max(owLo, endInside(j - padW, stride, W, Wo));
-        if (stride === 1 && Wo === W && ohHi > ohLo && owHi > owLo) {
-          // "Same" convolution: the in-bounds part of the row is one contiguous span of x (x's plane
-          // shifted by (i − pad, j − pad)); the entries that wrapped round from a neighbouring image
-          // row are zeroed afterwards.
-          const dst = ohLo * W + owLo;
-          const src = plane + (ohLo + i - padH) * W + owLo + j - padW;
-          const len = (ohHi - ohLo - 1) * W + (owHi - owLo);
-          zeroFloats(row, dst);
-          copyFloats(row + ((<usize>dst) << 2), x + ((<usize>src) << 2), len);
-          zeroFloats(row + ((<usize>(dst + len)) << 2), P - dst - len);
-          if (owHi - owLo < W) {
-            for (let oh = ohLo; oh < ohHi; oh++) {
-              const r = row + ((<usize>(oh * W)) << 2);
-              zeroFloats(r, owLo);
-              zeroFloats(r + ((<usize>owHi) << 2), W - owHi);
-            }
-          }
-        } else {
-          im2colRow(x, plane, H, W, i, j, stride, padH, padW, Ho, Wo, row);
+  for (let k = k0; k < k1; k++) {
+    const plane = (k / (HH * WW)) * H * W; // element index of the channel's first value
+    const i = (k / WW) % HH;
+    const j = k % WW;
+    const ohLo = firstInside(i - padH, stride, Ho);
+    const ohHi = max(ohLo, endInside(i - padH, stride, H, Ho));
+    const owLo = firstInside(j - padW, stride, Wo);
+    const owHi = max(owLo, endInside(j - padW, stride, W, Wo));
+    if (stride === 1 && Wo === W && ohHi > ohLo && owHi > owLo) {
+      // "Same" convolution: the in-bounds part of the row is one contiguous span of x (x's plane
+      // shifted by (i − pad, j − pad)); the entries that wrapped round from a neighbouring image
+      // row are zeroed afterwards.
+      const dst = ohLo * W + owLo;
+      const src = plane + (ohLo + i - padH) * W + owLo + j - padW;
+      const len = (ohHi - ohLo - 1) * W + (owHi - owLo);
+      zeroFloats(row, dst);
+      copyFloats(row + ((<usize>dst) << 2), x + ((<usize>src) << 2), len);
+      zeroFloats(row + ((<usize>(dst + len)) << 2), P - dst - len);
+      if (owHi - owLo < W) {
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const r = row + ((<usize>(oh * W)) << 2);
+          zeroFloats(r, owLo);
+          zeroFloats(r + ((<usize>owHi) << 2), W - owHi);
         }
-        row += (<usize>P) << 2;
       }
+    } else {
+      im2colRow(x, plane, H, W, i, j, stride, padH, padW, Ho, Wo, row);
     }
+    row += (<usize>P) << 2;
   }
-}
-
-/**
- * dx (C×H×W, overwritten) = col2im of the K×P matrix at cols: each entry added onto the input pixel
- * it was read from, in the order of @backprop/tensor's col2imImage (c, i, j, then output position).
- */
-export function col2im(
-  cols: usize,
-  C: i32,
-  H: i32,
-  W: i32,
-  HH: i32,
-  WW: i32,
-  stride: i32,
-  pad: i32,
-  Ho: i32,
-  Wo: i32,
-  dx: usize,
-): void {
-  zeroFloats(dx, C * H * W);
-  col2imAdd(cols, C, H, W, HH, WW, stride, pad, pad, Ho, Wo, dx);
 }
 
 /**
@@ -271,7 +234,7 @@ export function convForward(
         const beta: f32 = ones ? 0 : 1;
         sgemmShared(false, false, F, width, Kg, 1, beta, 0, Kg, 0, width, c, P, work, packedW, block);
       } else {
-        im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, block);
+        im2colPadded(image, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, 0, K, block);
         sgemmShared(false, false, F, width, K, 1, 1, w, K, block, width, c, P, work, packedW, 0);
       }
     }
@@ -397,25 +360,16 @@ function packPaddedColumns(
       const rowOffset = offsets + ((<usize>pc) << 2);
       for (let jr = 0; jr < nc; jr += NR) {
         const p = jc + jr;
+        // The last panel of a width ≡ 4 (mod 8) has one half; it is stored twice, as the GEMM takes
+        // such a panel with its half tile (microHalf), which never reads the other half.
+        const q = nc - jr >= NR ? p + 4 : p;
         const lo = xpad + ((<usize>((oh0 + p / Wo) * Wp + (p % Wo))) << 2);
-        if (nc - jr >= NR) {
-          const q = p + 4;
-          const hi = xpad + ((<usize>((oh0 + q / Wo) * Wp + (q % Wo))) << 2);
-          for (let k = 0; k < kc; k++) {
-            const off = <usize>load<i32>(rowOffset + ((<usize>k) << 2));
-            const at = panel + ((<usize>k) << 5);
-            v128.store(at, v128.load(lo + off));
-            v128.store(at, v128.load(hi + off), 16);
-          }
-        } else {
-          // The last panel of a width ≡ 4 (mod 8): its other half is zero, as packBPlain pads it.
-          const zero = f32x4.splat(0);
-          for (let k = 0; k < kc; k++) {
-            const off = <usize>load<i32>(rowOffset + ((<usize>k) << 2));
-            const at = panel + ((<usize>k) << 5);
-            v128.store(at, v128.load(lo + off));
-            v128.store(at, zero, 16);
-          }
+        const hi = xpad + ((<usize>((oh0 + q / Wo) * Wp + (q % Wo))) << 2);
+        for (let k = 0; k < kc; k++) {
+          const off = <usize>load<i32>(rowOffset + ((<usize>k) << 2));
+          const at = panel + ((<usize>k) << 5);
+          v128.store(at, v128.load(lo + off));
+          v128.store(at, v128.load(hi + off), 16);
         }
         panel += (<usize>(kc * NR)) << 2;
       }
@@ -425,9 +379,10 @@ function packPaddedColumns(
 
 /**
  * packPaddedColumns for dw's GEMM, whose A operand the columns are: the im2col matrix (K rows ×
- * width positions) packed as packAAll packs it (the values packAPlain would read from the matrix),
- * a panel holding 4 rows k and, for each position, their 4 values. Four positions of 4 rows are 4
- * vector loads from xpad, transposed in registers as packAPlain does.
+ * width positions) laid out as packAAll lays it out (the values packAPlain would read from the
+ * matrix, but for the padding rows of a last panel), a panel holding 4 rows k and, for each
+ * position, their 4 values. Four positions of 4 rows are 4 vector loads from xpad, transposed in
+ * registers as packAPlain does.
  */
 function packPaddedColumnsA(
   xpad: usize,
@@ -449,8 +404,8 @@ function packPaddedColumnsA(
       const kc = min(kb, width - pc);
       let panel = dst + packedBlockOffset(width, ic, pc, mc, MR);
       for (let ir = 0; ir < mc; ir += MR) {
-        // The panel's 4 row offsets; rows past K (a last panel of mr < 4) read the first row's
-        // values and are then zeroed.
+        // The panel's 4 row offsets; rows past K (a last panel of mr < 4) repeat the first row:
+        // their sums land in dwᵀ's padding rows, which are never read.
         const mr = min(MR, mc - ir);
         const first = offsets + ((<usize>(ic + ir)) << 2);
         const o0 = <usize>load<i32>(first);
@@ -475,11 +430,6 @@ function packPaddedColumnsA(
           if (ow === Wo) {
             ow = 0;
             row += rowBytes;
-          }
-        }
-        if (mr < MR) {
-          for (let q = 0; q < kc; q++) {
-            for (let t = mr; t < MR; t++) store<f32>(panel + ((<usize>(q * MR + t)) << 2), 0);
           }
         }
         panel += (<usize>(kc * MR)) << 2;
@@ -532,10 +482,11 @@ function gcd(a: i32, b: i32): i32 {
 }
 
 /**
- * Backward pass of n images: dw (F×K) += dout_m · cols(x_m)ᵀ for each image (the first of the whole
- * batch overwrites: `first`), and when dx ≠ 0, dx_m = col2im(wᵀ · dout_m). cols and dcols are
- * workspaces of convBackwardColsBytes and convBackwardDcolsBytes; work is the GEMMs' (the largest
- * workspaceBytes of the three shapes: F×K×P, K×F×P and K×P×F).
+ * Backward pass of n images: dwᵀ (K×F) += cols(x_m) · dout_mᵀ for each image (the first of the whole
+ * batch overwrites: `first`), and when dx ≠ 0, dx_m = col2im(wᵀ · dout_m). dwT holds
+ * convBackwardDwRows rows of F (see convBackwardFilterColumns); cols and dcols are workspaces of
+ * convBackwardColsBytes and convBackwardDcolsBytes; work is the GEMMs' (the larger workspaceBytes of
+ * K×F×P and K×P×F).
  */
 export function convBackward(
   n: i32,
@@ -552,7 +503,7 @@ export function convBackward(
   x: usize,
   w: usize,
   dout: usize,
-  dw: usize,
+  dwT: usize,
   dx: usize,
   first: bool,
   cols: usize,
@@ -560,26 +511,35 @@ export function convBackward(
   work: usize,
 ): void {
   const K = C * HH * WW;
-  convBackwardFilterColumns(n, F, C, H, W, HH, WW, stride, pad, Ho, Wo, x, dout, dw, 0, K, first, cols, work);
+  convBackwardFilterColumns(
+    n,
+    F,
+    C,
+    H,
+    W,
+    HH,
+    WW,
+    stride,
+    pad,
+    Ho,
+    Wo,
+    x,
+    dout,
+    dwT,
+    0,
+    K,
+    first,
+    cols,
+    work,
+  );
   if (dx !== 0) convBackwardData(n, F, C, H, W, HH, WW, stride, pad, Ho, Wo, w, dout, dx, dcols, work);
 }
 
-/** dst (cols×rows, row stride dstStride) = the transpose of the rows×cols matrix at src (srcStride). */
-function transposeFloats(src: usize, rows: i32, cols: i32, srcStride: i32, dst: usize, dstStride: i32): void {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const v = load<f32>(src + ((<usize>(r * srcStride + c)) << 2));
-      store<f32>(dst + ((<usize>(c * dstStride + r)) << 2), v);
-    }
-  }
-}
-
 /**
- * Bytes of `cols` that convBackward needs: the padded image, its row offsets, dwᵀ and one dw block's
+ * Bytes of `cols` that convBackward needs: the padded image, its row offsets and one dw block's
  * packed columns, or one block's im2col columns.
  */
 export function convBackwardColsBytes(
-  F: i32,
   C: i32,
   H: i32,
   W: i32,
@@ -597,8 +557,7 @@ export function convBackwardColsBytes(
   const rows = blockRows(K, Ho, Wo);
   const width = rows < Ho && (rows * Wo) % blockingK() === 0 ? rows * Wo : P;
   const image = align16((<usize>(C * (H + 2 * pad) * (W + 2 * pad))) << 2) + align16((<usize>K) << 2);
-  const Kr = (K + MR - 1) & ~(MR - 1);
-  return max(plain, image + align16((<usize>(Kr * F)) << 2) + packedBytes(K, width, MR));
+  return max(plain, image + packedBytes(K, width, MR));
 }
 
 /**
@@ -674,35 +633,6 @@ function cropPadded(xpad: usize, C: i32, H: i32, W: i32, pad: i32, Hp: i32, Wp: 
 }
 
 /**
- * Rows k0..k1 of one image's im2col matrix into cols ((k1 − k0)×P): row k is (c, i, j) with
- * k = (c·HH + i)·WW + j, the same values `im2colPadded` puts in its row k (top padding padH apart
- * from the left padding padW, as there).
- */
-export function im2colRows(
-  x: usize,
-  H: i32,
-  W: i32,
-  HH: i32,
-  WW: i32,
-  stride: i32,
-  padH: i32,
-  padW: i32,
-  Ho: i32,
-  Wo: i32,
-  k0: i32,
-  k1: i32,
-  cols: usize,
-): void {
-  const P = Ho * Wo;
-  let row = cols;
-  for (let k = k0; k < k1; k++) {
-    const c = k / (HH * WW);
-    im2colRow(x, c * H * W, H, W, (k / WW) % HH, k % WW, stride, padH, padW, Ho, Wo, row);
-    row += (<usize>P) << 2;
-  }
-}
-
-/**
  * Row (c, i, j) of the im2col matrix, for the channel whose first value is x's element `plane`: the
  * P = Ho·Wo values x[c, oh·stride + i − padH, ow·stride + j − padW], zero outside x.
  */
@@ -741,12 +671,24 @@ function im2colRow(
   zeroFloats(row + ((<usize>(ohHi * Wo)) << 2), (Ho - ohHi) * Wo);
 }
 
+/** Rows of convBackward's dwT: K rounded up to whole register tiles (see convBackwardFilterColumns). */
+export function convBackwardDwRows(K: i32): i32 {
+  return (K + MR - 1) & ~(MR - 1);
+}
+
 /**
- * Columns k0..k1 of dw (F×K, row stride K) over n images: for each image in order, dw[:, k0:k1] (+)=
- * dout_m · cols_m[k0:k1]ᵀ (the first image overwrites when `first`). The threaded backward pass
- * splits dw's columns between its threads this way; every element gets the instruction sequence of
- * the whole-width product (the GEMM never splits P, its inner dimension, but into whole K blocks),
- * so any split gives the same bits. cols is a workspace of convBackwardColsBytes.
+ * Rows k0..k1 of dwᵀ (K×F, row stride F) over n images: for each image in order, dwᵀ[k0:k1] (+)=
+ * cols_m[k0:k1] · dout_mᵀ (the first image overwrites when `first`). The caller transposes dwᵀ into
+ * dw once, at the end. dwᵀ = cols · doutᵀ takes the products of dw = dout · colsᵀ in the same order,
+ * so the same bits; this way K (147 = 36·4 + 3 for CIFAR) is the GEMM's rows, a row panel of the
+ * full register tile at its edge rather than a half-width column panel.
+ *
+ * The threaded backward pass splits dwᵀ's rows between its threads this way: every element gets the
+ * instruction sequence of the whole product (the GEMM never splits P, its inner dimension, but into
+ * whole K blocks), so any split gives the same bits. On the padded path a range ending at K is taken
+ * rounded up to whole tiles (convBackwardDwRows rows in all): the padding rows' sums, never read,
+ * save the edge tiles' merges. Other ranges must be whole tiles. cols is a workspace of
+ * convBackwardColsBytes.
  */
 export function convBackwardFilterColumns(
   n: i32,
@@ -762,7 +704,7 @@ export function convBackwardFilterColumns(
   Wo: i32,
   x: usize,
   dout: usize,
-  dw: usize,
+  dwT: usize,
   k0: i32,
   k1: i32,
   first: bool,
@@ -773,75 +715,42 @@ export function convBackwardFilterColumns(
   const P = Ho * Wo;
   const imageBytes = (<usize>(C * H * W)) << 2;
   const doutBytes = (<usize>(F * P)) << 2;
+  const Kb = k1 - k0;
+  const c0 = dwT + ((<usize>(k0 * F)) << 2);
   // Blocks of output rows, as in convForward, where the order of every sum stays that of whole
   // images: dw sums over P, so the blocks must be whole GEMM K blocks (KC columns).
   const rows = blockRows(K, Ho, Wo);
   const dwRows = rows < Ho && (rows * Wo) % blockingK() === 0 ? rows : Ho;
-  if (!paddedColumns(stride, Wo)) {
-    for (let m = 0; m < n; m++) {
-      const image = x + <usize>m * imageBytes;
-      const d = dout + <usize>m * doutBytes;
-      for (let oh0 = 0; oh0 < Ho; oh0 += dwRows) {
-        const count = min(dwRows, Ho - oh0);
-        const width = count * Wo;
-        const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
-        if (k0 === 0 && k1 === K) {
-          im2colPadded(image, C, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, cols);
-        } else {
-          im2colRows(image, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, k0, k1, cols);
-        }
-        const d0 = d + ((<usize>(oh0 * Wo)) << 2);
-        sgemmStrided(
-          false,
-          true,
-          F,
-          k1 - k0,
-          width,
-          1,
-          beta,
-          d0,
-          P,
-          cols,
-          width,
-          dw + ((<usize>k0) << 2),
-          K,
-          work,
-        );
-      }
-    }
-    return;
-  }
-  // dwᵀ (rows k0..k1 × F) += cols · doutᵀ, with cols packed straight from the padded image (see
-  // convForward): the same products in the same order as dw += dout · colsᵀ, so the same bits. This
-  // way the K = C·HH·WW edge (147 = 36·4 + 3 for CIFAR) is a row panel of the full register tile
-  // rather than a half-width column panel, and the rows are taken rounded up to whole tiles (Kr):
-  // the packed operand is the same (its last panel is zero-padded either way) and the padding rows,
-  // never read, save the edge tiles' merges.
-  const Kb = k1 - k0;
-  const Kr = (Kb + MR - 1) & ~(MR - 1);
+  const padded = paddedColumns(stride, Wo);
+  // The columns, packed from the padded image (see convForward), or an im2col matrix.
   const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
   const xpad = cols;
   const offsets = xpad + align16((<usize>(C * Hp * Wp)) << 2);
-  const dwT = offsets + align16((<usize>K) << 2);
-  const block = dwT + align16((<usize>(Kr * F)) << 2);
-  zeroFloats(xpad, C * Hp * Wp);
-  rowOffsets(C, Hp, Wp, HH, WW, offsets);
-  const dw0 = dw + ((<usize>k0) << 2);
-  if (!first) transposeFloats(dw0, F, Kb, K, dwT, F); // the sums so far, to add onto
-  zeroFloats(dwT + ((<usize>(Kb * F)) << 2), (Kr - Kb) * F);
+  const block = offsets + align16((<usize>K) << 2);
+  if (padded) {
+    zeroFloats(xpad, C * Hp * Wp);
+    rowOffsets(C, Hp, Wp, HH, WW, offsets);
+  }
   for (let m = 0; m < n; m++) {
+    const image = x + <usize>m * imageBytes;
     const d = dout + <usize>m * doutBytes;
-    fillPadded(x + <usize>m * imageBytes, C, H, W, pad, Hp, Wp, xpad);
+    if (padded) fillPadded(image, C, H, W, pad, Hp, Wp, xpad);
     for (let oh0 = 0; oh0 < Ho; oh0 += dwRows) {
-      const width = min(dwRows, Ho - oh0) * Wo;
+      const count = min(dwRows, Ho - oh0);
+      const width = count * Wo;
       const beta: f32 = first && m === 0 && oh0 === 0 ? 0 : 1;
       const d0 = d + ((<usize>(oh0 * Wo)) << 2);
-      packPaddedColumnsA(xpad, Wp, oh0, Wo, width, Kb, offsets + ((<usize>k0) << 2), block);
-      sgemmShared(false, true, Kr, F, width, 1, beta, 0, width, d0, P, dwT, F, work, block, 0);
+      if (padded) {
+        packPaddedColumnsA(xpad, Wp, oh0, Wo, width, Kb, offsets + ((<usize>k0) << 2), block);
+        const Kr = convBackwardDwRows(Kb);
+        sgemmShared(false, true, Kr, F, width, 1, beta, 0, width, d0, P, c0, F, work, block, 0);
+      } else {
+        im2colPadded(image, H, W, HH, WW, stride, pad - oh0 * stride, pad, count, Wo, k0, k1, cols);
+        sgemmStrided(false, true, Kb, F, width, 1, beta, cols, width, d0, P, c0, F, work);
+      }
     }
   }
-  transposeFloats(dwT, Kb, F, F, dw0, K);
 }
 
 /**

@@ -85,6 +85,39 @@ function data(n: number, seed: number): Float32Array {
   return randn([n], { rng: new Rng(seed), dtype: 'float32' }).data as Float32Array;
 }
 
+interface ConvCase {
+  N: number;
+  F: number;
+  C: number;
+  H: number;
+  W: number;
+  HH: number;
+  WW: number;
+  stride: number;
+  pad: number;
+}
+
+/** One thread: out, dw, dx and db of the module equal the JavaScript reference's, bit for bit. */
+function expectCaseMatchesReference(p: ConvCase, seed: number): void {
+  const g = convGeometry(names, p);
+  const P = g.outHeight * g.outWidth;
+  const x = data(p.N * p.C * p.H * p.W, seed);
+  const w = data(p.F * p.C * p.HH * p.WW, seed + 10);
+  const b = data(p.F, seed + 20);
+  const dout = data(p.N * p.F * P, seed + 30);
+  const want = reference(x, w, b, dout, g, p.N, p.F);
+  const out = new Float32Array(p.N * p.F * P);
+  const dw = new Float32Array(w.length);
+  const dx = new Float32Array(x.length);
+  const db = new Float32Array(p.F);
+  expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
+  expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F, db)).toBe(true);
+  expectSameBits(out, want.out, `out, case ${seed}`);
+  expectSameBits(dw, want.dw, `dw, case ${seed}`);
+  expectSameBits(dx, want.dx, `dx, case ${seed}`);
+  expectSameBits(db, want.db, `db, case ${seed}`);
+}
+
 describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
   it('equal im2col + gemm + col2im in JavaScript, bit for bit', () => {
     setGemmThreads(1);
@@ -150,23 +183,7 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
       { N: 1, F: 2, C: 8, H: 10, W: 300, HH: 3, WW: 3, stride: 1, pad: 1 },
       { N: 3, F: 4, C: 1, H: 28, W: 28, HH: 7, WW: 7, stride: 1, pad: 3 },
     ];
-    for (const [seed, p] of cases.entries()) {
-      const g = convGeometry(names, p);
-      const P = g.outHeight * g.outWidth;
-      const x = data(p.N * p.C * p.H * p.W, seed);
-      const w = data(p.F * p.C * p.HH * p.WW, seed + 10);
-      const b = data(p.F, seed + 20);
-      const dout = data(p.N * p.F * P, seed + 30);
-      const want = reference(x, w, b, dout, g, p.N, p.F);
-      const out = new Float32Array(p.N * p.F * P);
-      const dw = new Float32Array(w.length);
-      const dx = new Float32Array(x.length);
-      expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
-      expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F)).toBe(true);
-      expectSameBits(out, want.out, `out, case ${seed}`);
-      expectSameBits(dw, want.dw, `dw, case ${seed}`);
-      expectSameBits(dx, want.dx, `dx, case ${seed}`);
-    }
+    for (const [seed, p] of cases.entries()) expectCaseMatchesReference(p, seed);
   });
 
   it('packs the columns straight from the zero-padded image where stride is 1 and W′ a multiple of 4', () => {
@@ -182,22 +199,8 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
       { N: 2, F: 2, C: 1, H: 4, W: 4, HH: 3, WW: 3, stride: 1, pad: 3 },
     ];
     for (const [seed, p] of cases.entries()) {
-      const g = convGeometry(names, p);
-      expect(g.outWidth % 4, `case ${seed}: W′`).toBe(0);
-      const P = g.outHeight * g.outWidth;
-      const x = data(p.N * p.C * p.H * p.W, seed);
-      const w = data(p.F * p.C * p.HH * p.WW, seed + 10);
-      const b = data(p.F, seed + 20);
-      const dout = data(p.N * p.F * P, seed + 30);
-      const want = reference(x, w, b, dout, g, p.N, p.F);
-      const out = new Float32Array(p.N * p.F * P);
-      const dw = new Float32Array(w.length);
-      const dx = new Float32Array(x.length);
-      expect(convForwardF32(x, w, b, out, g, p.N, p.F)).toBe(true);
-      expect(convBackwardF32(x, w, dout, dw, dx, g, p.N, p.F)).toBe(true);
-      expectSameBits(out, want.out, `out, case ${seed}`);
-      expectSameBits(dw, want.dw, `dw, case ${seed}`);
-      expectSameBits(dx, want.dx, `dx, case ${seed}`);
+      expect(convGeometry(names, p).outWidth % 4, `case ${seed}: W′`).toBe(0);
+      expectCaseMatchesReference(p, seed);
     }
   });
 
@@ -210,23 +213,7 @@ describe.skipIf(!gemmInfo().simd)('convForwardF32 / convBackwardF32', () => {
       { N: 3, F: 2, geometry: { C: 1, H: 800, W: 800, HH: 3, WW: 3, stride: 1, pad: 1 } },
     ];
     for (const [seed, { N, F, geometry }] of cases.entries()) {
-      const g = convGeometry(names, geometry);
-      const P = g.outHeight * g.outWidth;
-      const x = data(N * g.C * g.H * g.W, seed);
-      const w = data(F * 9, seed + 10);
-      const b = data(F, seed + 20);
-      const dout = data(N * F * P, seed + 30);
-      const want = reference(x, w, b, dout, g, N, F);
-      const out = new Float32Array(N * F * P);
-      const dw = new Float32Array(F * 9);
-      const dx = new Float32Array(x.length);
-      const db = new Float32Array(F);
-      expect(convForwardF32(x, w, b, out, g, N, F)).toBe(true);
-      expect(convBackwardF32(x, w, dout, dw, dx, g, N, F, db)).toBe(true);
-      expectSameBits(out, want.out, `out, case ${seed}`);
-      expectSameBits(dw, want.dw, `dw, case ${seed}`);
-      expectSameBits(dx, want.dx, `dx, case ${seed}`);
-      expectSameBits(db, want.db, `db, case ${seed}`);
+      expectCaseMatchesReference({ N, F, ...geometry }, seed);
     }
   });
 

@@ -1,5 +1,6 @@
-// The sizes both convolution drivers (conv-wasm.ts on one thread, gemm-threads.ts over the helpers)
-// derive from a layer's geometry, and the limits on how many images they copy in at a time.
+// What both convolution drivers (conv-wasm.ts on one thread, gemm-threads.ts over the helpers) share:
+// the sizes they derive from a layer's geometry, the limits on how many images they copy in at a
+// time, and the copy of the module's dwᵀ out into dw.
 import type { ConvGeometry } from '../ops/im2col';
 
 /** Bytes of images (input and output together) copied into a module's memory per group. */
@@ -40,4 +41,21 @@ export function convSizes(
   const image = g.C * g.H * g.W;
   const G = Math.max(1, Math.min(N, Math.floor(groupBytes / (4 * (inputs * image + F * P)))));
   return { K, P, image, G };
+}
+
+/**
+ * dw (F×K) from the module's dwᵀ (K rows of F at byte offset `at` of mem): the backward pass sums
+ * dwᵀ = cols·doutᵀ (assembly/conv.ts, convBackwardFilterColumns), the same bits as dw = dout·colsᵀ.
+ */
+export function copyDwFromTransposed(
+  mem: Float32Array,
+  at: number,
+  K: number,
+  F: number,
+  dw: Float32Array,
+): void {
+  const base = at >>> 2;
+  for (let k = 0; k < K; k++) {
+    for (let f = 0; f < F; f++) dw[f * K + k] = mem[base + k * F + f];
+  }
 }

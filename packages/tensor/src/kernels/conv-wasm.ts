@@ -13,7 +13,7 @@
 // doing nothing, where the kernel is unavailable or `setGemmBackend('ts')` is in force; the caller
 // then runs its JavaScript path.
 import type { ConvGeometry } from '../ops/im2col';
-import { convSizes, SINGLE_THREAD_GROUP_BYTES } from './conv-sizes';
+import { convSizes, copyDwFromTransposed, SINGLE_THREAD_GROUP_BYTES } from './conv-sizes';
 import { getGemmBackend } from './gemm';
 import { convBackwardThreaded, convForwardThreaded, convThreadedWanted } from './gemm-threads';
 import {
@@ -57,8 +57,9 @@ interface ConvExports extends GemmExports {
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
   convForwardColsBytes(F: number, ...geometry: Geometry): number;
   convForwardWorkBytes(F: number, ...geometry: Geometry): number;
-  convBackwardColsBytes(F: number, ...geometry: Geometry): number;
+  convBackwardColsBytes(...geometry: Geometry): number;
   convBackwardDcolsBytes(F: number, ...geometry: Geometry): number;
+  convBackwardDwRows(K: number): number;
 }
 
 function kernel(): ConvExports | null {
@@ -126,7 +127,8 @@ export function convForwardF32(
 
 /**
  * dw (F×C×HH×WW, overwritten), db (F, overwritten) when given, and dx (N×C×H×W, overwritten) when
- * given, of a float32 convolution from dout (N×F×H'×W'). Arguments are already checked.
+ * given, of a float32 convolution from dout (N×F×H'×W'). Arguments are already checked. The module
+ * sums dwᵀ; it is transposed into dw once, at the end.
  */
 export function convBackwardF32(
   x: Float32Array,
@@ -146,15 +148,12 @@ export function convBackwardF32(
     if (bytes && convBackwardThreaded(x, w, dout, dw, dx, g, N, F, bytes, db)) return true;
   }
   const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1, SINGLE_THREAD_GROUP_BYTES);
-  // dw as dout·colsᵀ or as dwᵀ = cols·doutᵀ (see assembly/conv.ts), dx as wᵀ·dout.
-  const workBytes = Math.max(
-    k.workspaceBytes(F, K, P),
-    k.workspaceBytes(K, F, P),
-    dx ? k.workspaceBytes(K, P, F) : 0,
-  );
+  // dwᵀ = cols·doutᵀ (assembly/conv.ts), dx as wᵀ·dout.
+  const workBytes = Math.max(k.workspaceBytes(K, F, P), dx ? k.workspaceBytes(K, P, F) : 0);
   const dcolsFloats = dx ? k.convBackwardDcolsBytes(F, ...geometry(g)) / 4 : 0;
-  const colsFloats = k.convBackwardColsBytes(F, ...geometry(g)) / 4;
-  const regions = [F * K, F * K, F, colsFloats, dcolsFloats, G * image, G * F * P, dx ? G * image : 0];
+  const colsFloats = k.convBackwardColsBytes(...geometry(g)) / 4;
+  const dwTFloats = k.convBackwardDwRows(K) * F;
+  const regions = [F * K, dwTFloats, F, colsFloats, dcolsFloats, G * image, G * F * P, dx ? G * image : 0];
   const { at, end } = layout(k, regions, workBytes);
   const [aw, adw, adb, acols, adcols, ax, adout, adx, awork] = at;
   if (end > maxMemoryBytes) return false;
@@ -173,7 +172,7 @@ export function convBackwardF32(
     k.convBackward(n, F, ...geometry(g), ax, aw, adout, adw, dx ? adx : 0, n0 === 0, acols, adcols, awork);
     if (dx) dx.set(mem.subarray(adx >>> 2, (adx >>> 2) + n * image), n0 * image);
   }
-  dw.set(mem.subarray(adw >>> 2, (adw >>> 2) + F * K));
+  copyDwFromTransposed(mem, adw, K, F, dw);
   db?.set(mem.subarray(adb >>> 2, (adb >>> 2) + F));
   return true;
 }

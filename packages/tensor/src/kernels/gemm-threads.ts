@@ -21,7 +21,7 @@
 // kernel in charge; `threadsStatus` says why.
 
 import type { ConvGeometry } from '../ops/im2col';
-import { convSizes } from './conv-sizes';
+import { convSizes, copyDwFromTransposed } from './conv-sizes';
 import type { GemmArgs } from './gemm-types';
 
 type ConvArgs11 = [number, number, number, number, number, number, number, number, number, number, number];
@@ -38,8 +38,9 @@ interface SharedGemmExports {
   biasGradient(n: number, F: number, P: number, dout: number, db: number, first: boolean): void;
   convForwardColsBytes(F: number, ...geometry: ConvGeometryArgs): number;
   convForwardWorkBytes(F: number, ...geometry: ConvGeometryArgs): number;
-  convBackwardColsBytes(F: number, ...geometry: ConvGeometryArgs): number;
+  convBackwardColsBytes(...geometry: ConvGeometryArgs): number;
   convBackwardDcolsBytes(F: number, ...geometry: ConvGeometryArgs): number;
+  convBackwardDwRows(K: number): number;
   workspaceBytes(M: number, N: number, K: number): number;
   packedBytes(outer: number, K: number, tile: number): number;
   packAAll(transA: number, a: number, lda: number, M: number, K: number, alpha: number, dst: number): void;
@@ -104,8 +105,8 @@ const CONV_GEOM = 40;
 const CONV_X = 51; // byte addresses, stored as uint32
 const CONV_W = 52;
 const CONV_IN = 53; // b (forward) or dout (backward)
-const CONV_OUT = 54; // out, dw or dx
-const CONV_FIRST = 55; // dw: 1 when this call's first image starts the sum
+const CONV_OUT = 54; // out, dwᵀ or dx
+const CONV_FIRST = 55; // dwᵀ: 1 when this call's first image starts the sum
 const CONV_SCRATCH = 56; // thread t's columns at CONV_SCRATCH + t·CONV_SCRATCH_BYTES …
 const CONV_SCRATCH_BYTES = 57;
 const CONV_WORK_OFFSET = 58; // … and its GEMM workspace CONV_WORK_OFFSET bytes after them
@@ -625,7 +626,7 @@ function runBand(
 
 // ---- convolution over the threads ------------------------------------------------------------
 // The forward pass and dx split the batch (each image is independent); dw splits its columns (the
-// im2col rows k), each band summing over every image in order. Either way every output element is
+// im2col rows k, the rows of the dwᵀ the module sums), each band summing over every image in order. Either way every output element is
 // computed by the single-threaded kernel's instruction sequence: results are bit-identical for any
 // thread count. Images go through in groups of at most GROUP_BYTES (conv-sizes.ts), as on one thread.
 
@@ -733,15 +734,15 @@ export function convBackwardThreaded(
   const k = p.kernel;
   const { K, P, image, G } = convSizes(g, N, F, dx ? 2 : 1);
   const geometry = [g.C, g.H, g.W, g.HH, g.WW, g.stride, g.pad, g.outHeight, g.outWidth] as const;
-  // Each thread's scratch serves both kinds of band: dw's columns and dx's images.
+  // Each thread's scratch serves both kinds of band: dwᵀ's rows and dx's images.
   const workOffset = align(
-    Math.max(k.convBackwardColsBytes(F, ...geometry), k.convBackwardDcolsBytes(F, ...geometry)),
+    Math.max(k.convBackwardColsBytes(...geometry), k.convBackwardDcolsBytes(F, ...geometry)),
   );
-  const work = Math.max(k.workspaceBytes(F, K, P), k.workspaceBytes(K, F, P), k.workspaceBytes(K, P, F));
+  const work = Math.max(k.workspaceBytes(K, F, P), k.workspaceBytes(K, P, F));
   const scratchBytes = workOffset + align(work);
   const [aw, adw, adb, ax, adout, adx, ascratch] = regions(k, [
     4 * F * K,
-    4 * F * K,
+    4 * k.convBackwardDwRows(K) * F,
     4 * F,
     4 * G * image,
     4 * G * F * P,
@@ -764,7 +765,7 @@ export function convBackwardThreaded(
     // db on this thread, before the helpers start (its sum over images is sequential).
     if (db) k.biasGradient(n, F, P, adout, adb, n0 === 0);
     setConvGeometry(ctrl, g, n, F);
-    // dw by columns: bands of whole register tiles (8 columns).
+    // dw by columns, the rows of dwᵀ: bands of whole register tiles (8 rows).
     ctrl[KIND] = CONV_FILTER;
     p.u32[CONV_OUT] = adw;
     ctrl[CONV_FIRST] = n0 === 0 ? 1 : 0;
@@ -778,7 +779,7 @@ export function convBackwardThreaded(
       dx.set(mem.subarray(adx >>> 2, (adx >>> 2) + n * image), n0 * image);
     }
   }
-  dw.set(mem.subarray(adw >>> 2, (adw >>> 2) + F * K));
+  copyDwFromTransposed(mem, adw, K, F, dw);
   db?.set(mem.subarray(adb >>> 2, (adb >>> 2) + F));
   return true;
 }
